@@ -1,0 +1,11 @@
+export { ConfigError, loadOrExit } from './errors.js';
+export {
+  type ApplyResult,
+  ConfigStore,
+  type ConfigSpec,
+  type LayerName,
+  loadConfig,
+  type LoadOptions,
+  parseConfigDocument,
+} from './store.js';
+export { coerceEnvValue } from './env.js';

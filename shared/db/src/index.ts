@@ -1,0 +1,10 @@
+export {
+  createPool,
+  databaseOf,
+  type DbOptions,
+  type Pool,
+  type PoolConnection,
+  withDatabase,
+  withTransaction,
+} from './pool.js';
+export { loadMigrations, migrate, type Migration, type MigrationResult, splitStatements } from './migrations.js';

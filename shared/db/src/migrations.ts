@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+
+/** One versioned migration: `0001_create_orders.sql` → version 1, name `create_orders`. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+  readonly checksum: string;
+}
+
+const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
+
+/** Reads `NNNN_name.sql` files in version order; gaps and duplicates are errors. */
+export function loadMigrations(dir: string, render: (sql: string) => string = (sql) => sql): Migration[] {
+  const migrations = readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .map((file) => {
+      const match = FILE.exec(file);
+      if (match?.[1] === undefined || match[2] === undefined) {
+        throw new Error(`migration file ${file} must be named NNNN_lower_snake_name.sql`);
+      }
+      const sql = render(readFileSync(join(dir, file), 'utf8'));
+      return {
+        version: Number(match[1]),
+        name: match[2],
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
+    })
+    .sort((a, b) => a.version - b.version);
+  migrations.forEach((migration, i) => {
+    if (migration.version !== i + 1)
+      throw new Error(
+        `migrations must be numbered 0001, 0002, … without gaps; found ${migration.version} at position ${i + 1}`,
+      );
+  });
+  return migrations;
+}
+
+export interface MigrationResult {
+  readonly applied: readonly number[];
+  readonly alreadyApplied: number;
+}
+
+interface AppliedRow extends RowDataPacket {
+  version: number;
+  checksum: string;
+}
+
+/**
+ * Applies the migrations not yet recorded in `schema_migrations`, in order, under a named lock
+ * so concurrent runners (several pods starting at once) apply each one exactly once. A recorded
+ * migration whose file changed since is an error: history is never rewritten silently.
+ * MySQL commits DDL implicitly, so write each migration to be safe to re-run (IF NOT EXISTS).
+ */
+export async function migrate(pool: Pool, migrations: readonly Migration[]): Promise<MigrationResult> {
+  const connection = await pool.getConnection();
+  const [[database]] = await connection.query<RowDataPacket[]>('SELECT DATABASE() AS name');
+  const lockName = `couponkill:migrations:${String(database?.['name'] ?? '')}`;
+  try {
+    const [[lock]] = await connection.query<RowDataPacket[]>('SELECT GET_LOCK(?, 60) AS got', [lockName]);
+    if (lock?.['got'] !== 1) throw new Error(`could not take the migration lock ${lockName} within 60 s`);
+    await connection.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INT UNSIGNED NOT NULL PRIMARY KEY,
+      name VARCHAR(200) NOT NULL,
+      checksum CHAR(64) NOT NULL,
+      applied_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+    ) ENGINE=InnoDB`);
+    const [rows] = await connection.query<AppliedRow[]>(
+      'SELECT version, checksum FROM schema_migrations ORDER BY version',
+    );
+    const recorded = new Map(rows.map((row) => [Number(row.version), row.checksum]));
+    for (const [version, checksum] of recorded) {
+      const migration = migrations.find((m) => m.version === version);
+      if (migration !== undefined && migration.checksum !== checksum) {
+        throw new Error(
+          `migration ${String(version).padStart(4, '0')}_${migration.name} changed after it was applied; add a new migration instead`,
+        );
+      }
+    }
+    const applied: number[] = [];
+    for (const migration of migrations) {
+      if (recorded.has(migration.version)) continue;
+      for (const statement of splitStatements(migration.sql)) await connection.query(statement);
+      await connection.query('INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)', [
+        migration.version,
+        migration.name,
+        migration.checksum,
+      ]);
+      applied.push(migration.version);
+    }
+    return { applied, alreadyApplied: recorded.size };
+  } finally {
+    await connection.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
+    connection.release();
+  }
+}
+
+/**
+ * Splits a migration file on semicolons that end a line, ignoring `--` comment lines. Our
+ * migrations hold plain DDL/DML (no procedures), so this is enough and needs no
+ * multi-statement connection.
+ */
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split('\n')
+    .filter((line) => !/^\s*--/.test(line))
+    .join('\n')
+    .split(/;\s*(?:\n|$)/)
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== '');
+}

@@ -1,0 +1,15 @@
+export { defineEventType, type EventData, type EventType } from './event-type.js';
+export { EVENT_TYPES, grabAccepted, TOPICS } from './catalog.js';
+export { decodeEvent, newEvent, type NewEventOptions, type TypedEvent } from './envelope.js';
+export { fromHttp, fromKafkaMessage, type ReceivedKafkaRecord, toHttp, toKafkaMessage } from './codec.js';
+export {
+  type ConsumeOptions,
+  consumeEvents,
+  consumerLag,
+  createKafka,
+  ensureTopics,
+  EventProducer,
+  type KafkaOptions,
+  type PartitionLag,
+  type ReceivedEvent,
+} from './kafka.js';

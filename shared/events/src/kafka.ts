@@ -1,0 +1,181 @@
+import type { CloudEvent } from 'cloudevents';
+import {
+  type Admin,
+  type Consumer,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs';
+import { fromKafkaMessage, toKafkaMessage } from './codec.js';
+
+export interface KafkaOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+export function createKafka(options: KafkaOptions): Kafka {
+  const config: KafkaConfig = {
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    logLevel: logLevel.ERROR,
+    retry: { initialRetryTime: 100, retries: 8 },
+  };
+  return new Kafka(config);
+}
+
+/** Creates topics that do not exist yet and waits until their metadata is visible. */
+export async function ensureTopics(
+  admin: Admin,
+  topics: ReadonlyArray<{ topic: string; partitions: number }>,
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t.topic));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: -1 })),
+    });
+  }
+  // Fresh topics can answer UNKNOWN_TOPIC_OR_PARTITION for a moment after creation.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      return;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/**
+ * An idempotent producer (no duplicates from its own retries) that waits for every in-sync
+ * replica (acks = -1): when `send` resolves, the events survive a broker crash.
+ */
+export class EventProducer {
+  readonly #producer: Producer;
+
+  constructor(kafka: Kafka) {
+    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  }
+
+  connect(): Promise<void> {
+    return this.#producer.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.#producer.disconnect();
+  }
+
+  send(topic: string, events: ReadonlyArray<{ event: CloudEvent<unknown>; key: string }>): Promise<RecordMetadata[]> {
+    return this.#producer.send({
+      topic,
+      acks: -1,
+      messages: events.map(({ event, key }) => toKafkaMessage(event, key)),
+    });
+  }
+}
+
+export interface ReceivedEvent {
+  readonly event: CloudEvent<unknown>;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+export interface ConsumeOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly fromBeginning?: boolean;
+  readonly sessionTimeoutMs?: number;
+  /** Handles one event; resolve = done (its offset is committed), throw = retry later. */
+  readonly handle: (received: ReceivedEvent) => Promise<void>;
+  /** A record that is not a CloudEvent; after this resolves its offset is committed. */
+  readonly onPoison: (record: { topic: string; partition: number; offset: string; error: Error }) => Promise<void>;
+}
+
+/**
+ * Consumes events as a group, committing an offset only after its event was handled, so a
+ * crash replays instead of losing. Handling stops at the first failure in a partition (order
+ * per partition is kept); the batch is fetched again after kafkajs' retry backoff.
+ */
+export async function consumeEvents(kafka: Kafka, options: ConsumeOptions): Promise<Consumer> {
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: 1000,
+    maxWaitTimeInMs: 500,
+    allowAutoTopicCreation: false,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      for (const message of batch.messages) {
+        if (!payload.isRunning() || payload.isStale()) break;
+        const where = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+        let event: CloudEvent<unknown> | undefined;
+        try {
+          event = fromKafkaMessage(message);
+        } catch (err) {
+          await options.onPoison({ ...where, error: err as Error });
+        }
+        if (event !== undefined) await options.handle({ event, ...where });
+        payload.resolveOffset(message.offset);
+        await payload.commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: String(Number(message.offset) + 1) }],
+            },
+          ],
+        });
+        await payload.heartbeat();
+      }
+    },
+  });
+  return consumer;
+}
+
+export interface PartitionLag {
+  readonly partition: number;
+  readonly committed: number;
+  readonly end: number;
+  readonly lag: number;
+}
+
+/**
+ * Consumer lag as KEDA's Kafka scaler computes it: per partition, end offset minus the group's
+ * committed offset (a partition the group never committed counts from its earliest offset).
+ */
+export async function consumerLag(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<{ total: number; partitions: PartitionLag[] }> {
+  const [ends, [committed]] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const partitions = ends.map((end) => {
+    const entry = committed?.partitions.find((p) => p.partition === end.partition);
+    const committedOffset = entry === undefined || Number(entry.offset) < 0 ? Number(end.low) : Number(entry.offset);
+    const endOffset = Number(end.high);
+    return {
+      partition: end.partition,
+      committed: committedOffset,
+      end: endOffset,
+      lag: Math.max(0, endOffset - committedOffset),
+    };
+  });
+  return { total: partitions.reduce((sum, p) => sum + p.lag, 0), partitions };
+}

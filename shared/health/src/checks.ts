@@ -1,0 +1,37 @@
+import type { Check } from './run-check.js';
+
+// Structural shapes of the clients we probe, so this package depends on none of them.
+
+export interface RedisPingable {
+  ping(): Promise<string>;
+}
+
+export interface MysqlQueryable {
+  query(sql: string): Promise<unknown>;
+}
+
+export interface KafkaAdminLike {
+  describeCluster(): Promise<unknown>;
+}
+
+/** Redis answers PING with PONG; anything else means we are not talking to a healthy server. */
+export function pingRedis(client: RedisPingable): Check {
+  return async () => {
+    const reply = await client.ping();
+    if (reply !== 'PONG') throw new Error(`unexpected PING reply`);
+  };
+}
+
+/** A round trip through the pool proves a connection can be taken and the server answers. */
+export function pingMysql(pool: MysqlQueryable): Check {
+  return async () => {
+    await pool.query('SELECT 1');
+  };
+}
+
+/** Describing the cluster needs a live connection to at least one broker. */
+export function kafkaAdminReachable(admin: KafkaAdminLike): Check {
+  return async () => {
+    await admin.describeCluster();
+  };
+}

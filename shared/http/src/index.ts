@@ -1,0 +1,14 @@
+export { createHttpFunction, type HttpFunctionOptions } from './http-function.js';
+export { sendJson } from './send-json.js';
+export { sendError, type SendErrorOptions } from './send-error.js';
+export { type IssueLike, parseWith, type SafeParser, type SafeParseResult } from './parse-with.js';
+export type {
+  HeaderValues,
+  HttpFunction,
+  HttpMethod,
+  HttpRequest,
+  HttpResponse,
+  Route,
+  RouteContext,
+  RouteReply,
+} from './types.js';
