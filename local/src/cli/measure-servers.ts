@@ -3,7 +3,15 @@
  * (spawn → answering real requests) and RSS. Point COUPONKILL_CACHE at an empty folder to
  * measure a cold machine (downloads, template data directories, Kafka's CDS archive).
  */
-import { removeStateDir, rssMb, type RunningServer, startKafka, startMariadb, startNacos, startRedis } from '../infra/index.js';
+import {
+  removeStateDir,
+  rssMb,
+  type RunningServer,
+  startKafka,
+  startMariadb,
+  startNacos,
+  startRedis,
+} from '../infra/index.js';
 
 type Starter = (profile: string) => Promise<RunningServer<unknown>>;
 const starters: Record<string, Starter> = {
@@ -26,6 +34,11 @@ for (const [name, start] of Object.entries(starters)) {
     await server.process?.stop(20_000);
     removeStateDir(profile);
   }
-  rows.push({ server: name, 'first start ms': times[0] ?? 0, 'later starts ms': times.slice(1).join(', '), 'rss MB': rss });
+  rows.push({
+    server: name,
+    'first start ms': times[0] ?? 0,
+    'later starts ms': times.slice(1).join(', '),
+    'rss MB': rss,
+  });
 }
 console.table(rows);
