@@ -15,6 +15,37 @@ export interface KafkaOptions {
   readonly clientId: string;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /** Where kafkajs' own log lines go (a pino logger fits); stderr JSON when absent. */
+  readonly logger?: KafkaLogSink;
+}
+
+export interface KafkaLogSink {
+  error(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
+}
+
+// kafkajs logs these at ERROR although it retries them itself (a fresh group coordinator,
+// a leader election); they only matter when the retries run out, which surfaces as a thrown error.
+const RETRIED =
+  /coordinator is loading|coordinator is not available|not the leader|leader not available|NOT_COORDINATOR/i;
+
+function kafkaLogCreator(sink: KafkaLogSink | undefined): KafkaConfig['logCreator'] {
+  const out: KafkaLogSink = sink ?? {
+    error: (fields, message) =>
+      process.stderr.write(`${JSON.stringify({ level: 'error', ...fields, msg: message })}\n`),
+    warn: (fields, message) => process.stderr.write(`${JSON.stringify({ level: 'warn', ...fields, msg: message })}\n`),
+    debug: () => undefined,
+  };
+  return () =>
+    ({ level, log }) => {
+      const { message, ...fields } = log;
+      const detail = { component: 'kafkajs', ...fields };
+      if (RETRIED.test(String(fields['error'] ?? ''))) out.debug(detail, message);
+      else if (level === logLevel.ERROR) out.error(detail, message);
+      else if (level === logLevel.WARN) out.warn(detail, message);
+      else out.debug(detail, message);
+    };
 }
 
 export function createKafka(options: KafkaOptions): Kafka {
@@ -23,7 +54,8 @@ export function createKafka(options: KafkaOptions): Kafka {
     brokers: [...options.brokers],
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: options.requestTimeoutMs ?? 10_000,
-    logLevel: logLevel.ERROR,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(options.logger),
     retry: { initialRetryTime: 100, retries: 8 },
   };
   return new Kafka(config);

@@ -1,7 +1,7 @@
 import type { NacosToken } from './token.js';
 
 /** What the npm nacos client's HttpAgent passes to its `httpclient.request`. */
-interface AgentRequest {
+export interface AgentRequest {
   readonly method?: string;
   /** An object, or a form string the client already encoded (publish does that). */
   readonly data?: Record<string, unknown> | string;
@@ -81,30 +81,11 @@ export class TokenHttpClient {
     token: string | undefined,
     cancel: AbortSignal,
   ): Promise<AgentResponse> {
-    const method = (options.method ?? 'GET').toUpperCase();
-    const params = new URLSearchParams(typeof options.data === 'string' ? options.data : undefined);
-    if (typeof options.data === 'object') {
-      for (const [key, value] of Object.entries(options.data)) {
-        if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-          params.set(key, String(value));
-      }
-    }
-    // The client adds username/password itself when configured; the token replaces them.
-    params.delete('username');
-    params.delete('password');
-    const inQuery = method === 'GET' || method === 'DELETE' || options.dataAsQueryString === true;
-    const target = inQuery && params.size > 0 ? `${url}${url.includes('?') ? '&' : '?'}${params.toString()}` : url;
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(options.headers ?? {})) {
-      // The client's own `charset=utf8` form type is not understood by every server.
-      if (name.toLowerCase() !== 'content-type' && value !== undefined) headers[name] = String(value);
-    }
-    if (!inQuery) headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
-    if (token !== undefined) headers['accessToken'] = token;
+    const { method, target, headers, body } = toFetchRequest(url, options, token);
     const signal = AbortSignal.any([cancel, AbortSignal.timeout(options.timeout ?? 6000)]);
     let response: Response;
     try {
-      response = await fetch(target, { method, headers, body: inQuery ? undefined : params.toString(), signal });
+      response = await fetch(target, { method, headers, body, signal });
     } catch (err) {
       // The client decorates errors (err.name = …), which a DOMException forbids: hand it a plain Error.
       const reason = cancel.aborted ? 'cancelled' : err instanceof Error ? err.message : String(err);
@@ -114,4 +95,34 @@ export class TokenHttpClient {
     }
     return { status: response.status, data: await response.text(), headers: Object.fromEntries(response.headers) };
   }
+}
+
+/** What the client asked for, as a fetch request: form data in the query or the body, plus the token. */
+export function toFetchRequest(
+  url: string,
+  options: AgentRequest,
+  token: string | undefined,
+): { method: string; target: string; headers: Record<string, string>; body: string | undefined } {
+  const method = (options.method ?? 'GET').toUpperCase();
+  const params = new URLSearchParams(typeof options.data === 'string' ? options.data : undefined);
+  if (typeof options.data === 'object') {
+    for (const [key, value] of Object.entries(options.data)) {
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+        params.set(key, String(value));
+      }
+    }
+  }
+  // The client adds username/password itself when configured; the token replaces them.
+  params.delete('username');
+  params.delete('password');
+  const inQuery = method === 'GET' || method === 'DELETE' || options.dataAsQueryString === true;
+  const target = inQuery && params.size > 0 ? `${url}${url.includes('?') ? '&' : '?'}${params.toString()}` : url;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    // The client's own `charset=utf8` form type is not understood by every server.
+    if (name.toLowerCase() !== 'content-type' && value !== undefined) headers[name] = String(value);
+  }
+  if (!inQuery) headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
+  if (token !== undefined) headers['accessToken'] = token;
+  return { method, target, headers, body: inQuery ? undefined : params.toString() };
 }
