@@ -41,7 +41,7 @@ function kafkaLogCreator(sink: KafkaLogSink | undefined): KafkaConfig['logCreato
     ({ level, log }) => {
       const { message, ...fields } = log;
       const detail = { component: 'kafkajs', ...fields };
-      if (RETRIED.test(String(fields['error'] ?? ''))) out.debug(detail, message);
+      if (RETRIED.test(String(fields['error'] ?? '')) || ACCEPTED_WARNINGS.test(message)) out.debug(detail, message);
       else if (level === logLevel.ERROR) out.error(detail, message);
       else if (level === logLevel.WARN) out.warn(detail, message);
       else out.debug(detail, message);
@@ -94,7 +94,13 @@ export class EventProducer {
   readonly #producer: Producer;
 
   constructor(kafka: Kafka) {
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+    this.#producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      // murmur2 on the key, the partitioner the Java clients use, so every producer agrees.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   connect(): Promise<void> {

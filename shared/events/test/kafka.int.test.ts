@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints, uniqueName } from '@couponkill/testkit';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { type Admin, type Consumer, type Kafka, Partitioners } from 'kafkajs';
 import {
   consumeEvents,
   consumerLag,
@@ -92,7 +92,7 @@ describe('kafkajs against a real Kafka broker', () => {
   });
 
   it('routes a record that is not a CloudEvent to onPoison and keeps consuming', async () => {
-    const raw = kafka.producer({ idempotent: true });
+    const raw = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
     await raw.connect();
     await raw.send({ topic, acks: -1, messages: [{ key: 'c0', value: 'not an event' }] });
     await raw.disconnect();
