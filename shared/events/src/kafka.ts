@@ -5,6 +5,7 @@ import {
   Kafka,
   type KafkaConfig,
   logLevel,
+  Partitioners,
   type Producer,
   type RecordMetadata,
 } from 'kafkajs';
@@ -29,6 +30,10 @@ export interface KafkaLogSink {
 // a leader election); they only matter when the retries run out, which surfaces as a thrown error.
 const RETRIED =
   /coordinator is loading|coordinator is not available|not the leader|leader not available|NOT_COORDINATOR/i;
+// Sends are bounded on purpose (a relay must notice that Kafka is down and keep the intents in
+// Redis); a resend after exhausted retries may duplicate a record, which every consumer absorbs
+// because it is idempotent on the event id.
+const ACCEPTED_WARNINGS = /Limiting retries for the idempotent producer/;
 
 function kafkaLogCreator(sink: KafkaLogSink | undefined): KafkaConfig['logCreator'] {
   const out: KafkaLogSink = sink ?? {
