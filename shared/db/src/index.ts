@@ -7,4 +7,11 @@ export {
   withDatabase,
   withTransaction,
 } from './pool.js';
-export { loadMigrations, migrate, type Migration, type MigrationResult, splitStatements } from './migrations.js';
+export {
+  loadMigrations,
+  migrate,
+  packageDir,
+  type Migration,
+  type MigrationResult,
+  splitStatements,
+} from './migrations.js';

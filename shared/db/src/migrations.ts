@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 
 /** One versioned migration: `0001_create_orders.sql` → version 1, name `create_orders`. */
@@ -112,4 +113,18 @@ export function splitStatements(sql: string): string[] {
     .split(/;\s*(?:\n|$)/)
     .map((statement) => statement.trim())
     .filter((statement) => statement !== '');
+}
+
+/**
+ * The folder of the package that contains `moduleUrl` (the nearest one with a package.json), so a
+ * module finds its `migrations/` both from `src/` in tests and from `dist/src/` in the image.
+ */
+export function packageDir(moduleUrl: string): string {
+  let dir = dirname(fileURLToPath(moduleUrl));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${moduleUrl}`);
+    dir = parent;
+  }
+  return dir;
 }

@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: 400,
   // 401 / 403: identity
   UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
   // 404 / 405 / 406 / 413 / 415: routing and transport
   NOT_FOUND: 404,
@@ -24,6 +25,7 @@ export const ERROR_CODES = {
   NOT_STARTED: 425,
   ENDED: 410,
   RATE_LIMITED: 429,
+  LOGIN_LOCKED: 429,
   // 5xx: our fault or a dependency's, never the client's
   INTERNAL: 500,
   UNAVAILABLE: 503,

@@ -12,3 +12,4 @@ export type {
   RouteContext,
   RouteReply,
 } from './types.js';
+export { clientIp, createFunctionKit, type FunctionKit } from './function-kit.js';

@@ -1,0 +1,48 @@
+import { loadKeyRing } from '@couponkill/auth';
+import type { ConfigStore } from '@couponkill/config';
+import { pingMysql, pingRedis } from '@couponkill/health';
+import { createFunctionKit, createHttpFunction, type HttpFunction } from '@couponkill/http';
+import { createRedis } from '@couponkill/redis';
+import { UserStore } from '@couponkill/users';
+import type { userAuthConfigSchema } from './config.js';
+import { userAuthRoutes } from './handlers.js';
+import { Lockout } from './lockout.js';
+
+export const FUNCTION_NAME = 'user-auth';
+
+export interface UserAuthApp {
+  readonly handler: HttpFunction;
+  close(): Promise<void>;
+}
+
+/** Wires the user-auth function from its configuration: stores, keys, routes, health. */
+export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSchema>): Promise<UserAuthApp> {
+  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const settings = config.current;
+  if (settings.migrateOnStart) await UserStore.migrate(settings.mysqlUrl, settings.userSharding);
+  const users = UserStore.open(settings.mysqlUrl, settings.userSharding);
+  const redis = createRedis(settings.redis, FUNCTION_NAME);
+  const keys = await loadKeyRing(settings.auth.signingKeys);
+  const lockout = new Lockout(redis, () => config.current.lockout);
+
+  health.addCheck('redis', pingRedis(redis));
+  users.pools.forEach((pool, i) =>
+    health.addCheck(i === 0 ? 'mysql-users-index' : `mysql-users-${i - 1}`, pingMysql(pool)),
+  );
+
+  const handler = createHttpFunction({
+    name: FUNCTION_NAME,
+    logger,
+    metrics,
+    health,
+    routes: userAuthRoutes({ users, keys, lockout, config: () => config.current }),
+    maxBodyBytes: 8 * 1024,
+  });
+  return {
+    handler,
+    async close() {
+      await users.close();
+      redis.disconnect();
+    },
+  };
+}

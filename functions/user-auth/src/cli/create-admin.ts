@@ -1,0 +1,40 @@
+/**
+ * `make admin USERNAME=… PASSWORD=… EMAIL=…` — creates an administrator in the user database
+ * named by MYSQL_URL (and CONFIG_FILE's userSharding, if any). Prints the new user's id.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, loadOrExit } from '@couponkill/config';
+import { UserStore } from '@couponkill/users';
+import { z } from 'zod';
+import { createAdmin } from '../admin.js';
+import { userAuthConfigSchema } from '../config.js';
+
+const { values } = parseArgs({
+  options: { username: { type: 'string' }, password: { type: 'string' }, email: { type: 'string' } },
+});
+const settings = loadOrExit(() =>
+  loadConfig({
+    name: 'create-admin',
+    schema: userAuthConfigSchema.pick({ mysqlUrl: true, userSharding: true }),
+    fileEnv: 'CONFIG_FILE',
+    env: { MYSQL_URL: 'mysqlUrl' },
+  }),
+).current;
+const input = z
+  .object({ username: z.string(), password: z.string(), email: z.string() })
+  .safeParse({ username: values.username, password: values.password, email: values.email });
+if (!input.success) {
+  process.stderr.write('usage: create-admin --username NAME --password SECRET --email ADDRESS\n');
+  process.exit(2);
+}
+await UserStore.migrate(settings.mysqlUrl, settings.userSharding);
+const users = UserStore.open(settings.mysqlUrl, settings.userSharding, 1);
+try {
+  const admin = await createAdmin(users, input.data);
+  process.stdout.write(`created admin ${admin.username} (id ${admin.id})\n`);
+} catch (err) {
+  process.stderr.write(`could not create the admin: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  await users.close();
+}

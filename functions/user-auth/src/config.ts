@@ -1,0 +1,55 @@
+import { loadConfig } from '@couponkill/config';
+import { signingKeysSchema } from '@couponkill/auth';
+import { redisOptionsSchema } from '@couponkill/redis';
+import { userShardingSchema } from '@couponkill/users';
+import { z } from 'zod';
+
+export const userAuthConfigSchema = z.object({
+  mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  redis: redisOptionsSchema.prefault({}),
+  userSharding: userShardingSchema.prefault({}),
+  /** Apply the user schema migrations at start (local runs); clusters run them as a Job. */
+  migrateOnStart: z.boolean().default(false),
+  auth: z
+    .object({
+      issuer: z.string().min(1).default('https://auth.couponkill.local'),
+      audience: z.string().min(1).default('couponkill'),
+      tokenTtlSeconds: z.number().int().min(60).max(86_400).default(900),
+      /** Private JWKs with kids; exactly one active (see shared/auth keys.ts for rotation). */
+      signingKeys: signingKeysSchema.prefault([]),
+    })
+    .prefault({}),
+  lockout: z
+    .object({
+      maxFailuresPerUser: z.number().int().min(1).default(5),
+      maxFailuresPerIp: z.number().int().min(1).default(50),
+      windowSeconds: z.number().int().min(1).default(900),
+      lockSeconds: z.number().int().min(1).default(900),
+    })
+    .prefault({}),
+  /** Proxies in front that append to X-Forwarded-For (the Istio ingress gateway: 1). */
+  trustedProxyHops: z.number().int().min(0).max(5).default(1),
+});
+export type UserAuthConfig = z.output<typeof userAuthConfigSchema>;
+
+export function loadUserAuthConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(
+    {
+      name: 'user-auth',
+      schema: userAuthConfigSchema,
+      fileEnv: 'CONFIG_FILE',
+      env: {
+        MYSQL_URL: 'mysqlUrl',
+        REDIS_URL: 'redis.url',
+        REDIS_MODE: 'redis.mode',
+        MIGRATE_ON_START: 'migrateOnStart',
+        AUTH_ISSUER: 'auth.issuer',
+        AUTH_AUDIENCE: 'auth.audience',
+        AUTH_TOKEN_TTL_SECONDS: 'auth.tokenTtlSeconds',
+        AUTH_SIGNING_KEYS: 'auth.signingKeys',
+        TRUSTED_PROXY_HOPS: 'trustedProxyHops',
+      },
+    },
+    { env },
+  );
+}

@@ -1,0 +1,298 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSigningKey, type SigningKeyConfig } from '@couponkill/auth';
+import { createPool } from '@couponkill/db';
+import { endpoints, serve, uniqueName } from '@couponkill/testkit';
+import { UserStore } from '@couponkill/users';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUserLookup } from '../../user-lookup/src/app.js';
+import { loadUserLookupConfig } from '../../user-lookup/src/config.js';
+import { createAdmin } from '../src/admin.js';
+import { createUserAuth } from '../src/app.js';
+import { loadUserAuthConfig } from '../src/config.js';
+
+// user-auth and user-lookup served over HTTP against real MariaDB and Redis, as the ingress sees them.
+const ISSUER = 'https://auth.couponkill.test';
+const prefix = uniqueName('ck_users');
+const sharding = {
+  indexDatabase: `${prefix}_index`,
+  shards: [{ database: `${prefix}_0` }, { database: `${prefix}_1` }],
+};
+const configFile = join(mkdtempSync(join(tmpdir(), 'ck-user-auth-')), 'user-auth.yaml');
+writeFileSync(
+  configFile,
+  JSON.stringify({
+    userSharding: sharding,
+    lockout: { maxFailuresPerUser: 3, maxFailuresPerIp: 1000, lockSeconds: 2, windowSeconds: 60 },
+  }),
+);
+
+type Served = { url: string; close: () => Promise<void>; app: { close(): Promise<void> } };
+const running: Served[] = [];
+
+async function startAuth(keys: SigningKeyConfig[]): Promise<Served> {
+  const env = {
+    MYSQL_URL: endpoints().mysqlUrl,
+    REDIS_URL: endpoints().redisUrl,
+    CONFIG_FILE: configFile,
+    MIGRATE_ON_START: 'true',
+    AUTH_ISSUER: ISSUER,
+    AUTH_SIGNING_KEYS: JSON.stringify(keys),
+    TRUSTED_PROXY_HOPS: '0',
+  };
+  const app = await createUserAuth(loadUserAuthConfig(env));
+  const served = { ...(await serve(app.handler)), app };
+  running.push(served);
+  return served;
+}
+
+async function startLookup(auth: Served): Promise<Served> {
+  const env = {
+    MYSQL_URL: endpoints().mysqlUrl,
+    REDIS_URL: endpoints().redisUrl,
+    CONFIG_FILE: configFile,
+    AUTH_ISSUER: ISSUER,
+    AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
+  };
+  const app = await createUserLookup(loadUserLookupConfig(env));
+  const served = { ...(await serve(app.handler)), app };
+  running.push(served);
+  return served;
+}
+
+/** A parsed response body, loosely typed on purpose: the assertions check its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text === '' ? undefined : (JSON.parse(text) as Json),
+  };
+}
+
+const password = 'correct horse battery';
+
+describe('identity: register, login, lookup', () => {
+  let keyA: SigningKeyConfig;
+  let keyB: SigningKeyConfig;
+  let auth: Served;
+  let lookup: Served;
+
+  beforeAll(async () => {
+    keyA = await generateSigningKey('key-a', true);
+    keyB = await generateSigningKey('key-b');
+    auth = await startAuth([keyA, keyB]);
+    lookup = await startLookup(auth);
+  });
+  afterAll(async () => {
+    for (const s of running) {
+      await s.close();
+      await s.app.close();
+    }
+    const server = createPool({ url: endpoints().mysqlUrl, connectionLimit: 1 });
+    for (const db of [sharding.indexDatabase, ...sharding.shards.map((s) => s.database)]) {
+      await server.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    }
+    await server.end();
+  });
+
+  const login = (username: string, pw = password, base = auth.url) =>
+    call(base, 'POST', '/api/v1/auth/login', { username, password: pw });
+
+  it('registers, logs in and looks the user up with the token; never returns a password hash', async () => {
+    const registered = await call(auth.url, 'POST', '/api/v1/auth/register', {
+      username: 'Alice_1',
+      password,
+      email: 'alice@example.com',
+    });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toMatchObject({ username: 'alice_1', email: 'alice@example.com', roles: ['user'] });
+    const id = registered.body?.['id'] as string;
+
+    const loggedIn = await login('alice_1');
+    expect(loggedIn.status).toBe(200);
+    expect(loggedIn.body).toMatchObject({ tokenType: 'Bearer', userId: id, roles: ['user'] });
+    const bearer = { authorization: `Bearer ${loggedIn.body?.['accessToken'] as string}` };
+
+    const me = await call(lookup.url, 'GET', '/api/v1/users/me', undefined, bearer);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id, username: 'alice_1' });
+    expect(JSON.stringify(me.body)).not.toMatch(/password|scrypt/i);
+    expect((await call(lookup.url, 'GET', `/api/v1/users/${id}`, undefined, bearer)).status).toBe(200);
+  });
+
+  it('answers a taken username with 409 ALREADY_EXISTS, whatever its case', async () => {
+    await call(auth.url, 'POST', '/api/v1/auth/register', { username: 'bob', password, phone: '+8613800000001' });
+    const again = await call(auth.url, 'POST', '/api/v1/auth/register', {
+      username: 'BOB',
+      password,
+      email: 'b@example.com',
+    });
+    expect(again.status).toBe(409);
+    expect(again.body?.['error']).toMatchObject({ code: 'ALREADY_EXISTS' });
+  });
+
+  it('lists every invalid field of a registration', async () => {
+    const bad = await call(auth.url, 'POST', '/api/v1/auth/register', {
+      username: 'x',
+      password: 'short',
+      phone: '12',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body?.['error']?.code).toBe('VALIDATION_FAILED');
+    const fields = (bad.body?.['error']?.fields as Array<{ field: string }>).map((f) => f.field).sort();
+    expect(fields).toEqual(['body.password', 'body.phone', 'body.username']);
+  });
+
+  it('answers a wrong password and an unknown user identically', async () => {
+    await call(auth.url, 'POST', '/api/v1/auth/register', { username: 'carol', password, email: 'c@example.com' });
+    const timed = async (username: string) => {
+      const t0 = performance.now();
+      const r = await login(username, 'not the password');
+      return {
+        ms: performance.now() - t0,
+        status: r.status,
+        error: { ...(r.body?.['error'] as object), requestId: undefined },
+      };
+    };
+    const wrongPassword = await timed('carol');
+    const unknownUser = await timed('nobody_here');
+    expect(wrongPassword.status).toBe(401);
+    expect(unknownUser).toMatchObject({ status: wrongPassword.status, error: wrongPassword.error });
+    expect(wrongPassword.error).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    console.info(
+      `login failure: wrong password ${wrongPassword.ms.toFixed(0)} ms, unknown user ${unknownUser.ms.toFixed(0)} ms`,
+    );
+    // Both paths run one scrypt; neither is an order of magnitude cheaper.
+    expect(unknownUser.ms / wrongPassword.ms).toBeGreaterThan(0.33);
+    expect(unknownUser.ms / wrongPassword.ms).toBeLessThan(3);
+  });
+
+  it('locks a username after repeated failures, even for the right password, and unlocks after the lock expires', async () => {
+    await call(auth.url, 'POST', '/api/v1/auth/register', { username: 'dave', password, email: 'd@example.com' });
+    for (let i = 0; i < 3; i++) expect((await login('dave', 'guess')).status).toBe(401);
+    const locked = await login('dave');
+    expect(locked.status).toBe(429);
+    expect(locked.body?.['error']?.code).toBe('LOGIN_LOCKED');
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // An unknown username locks the same way, so locking reveals nothing about existence.
+    for (let i = 0; i < 3; i++) await login('ghost_user', 'guess');
+    expect((await login('ghost_user', 'guess')).body?.['error']?.code).toBe('LOGIN_LOCKED');
+    await new Promise((r) => setTimeout(r, 2200));
+    expect((await login('dave')).status).toBe(200);
+  });
+
+  it('refuses every bad token with 401 and a JSON error', async () => {
+    await call(auth.url, 'POST', '/api/v1/auth/register', { username: 'erin', password, email: 'e@example.com' });
+    const good = (await login('erin')).body?.['accessToken'] as string;
+    const [h, p, s] = good.split('.') as [string, string, string];
+    const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const stranger = await generateSigningKey('key-a', true); // same kid, different key
+    const strangerAuth = await startAuth([stranger]);
+    const strangerToken = (await login('erin', password, strangerAuth.url)).body?.['accessToken'] as string;
+    const now = Math.floor(Date.now() / 1000);
+
+    const matrix: Array<[string, Record<string, string>, string?]> = [
+      ['missing', {}],
+      ['malformed', { authorization: 'Bearer abc.def' }],
+      ['alg none', { authorization: `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${p}.` }],
+      [
+        'HS256 with the public key',
+        { authorization: `Bearer ${b64({ alg: 'HS256', kid: 'key-a', typ: 'JWT' })}.${p}.${s}` },
+      ],
+      ['wrong issuer', { authorization: `Bearer ${h}.${b64({ ...payload, iss: 'https://evil.example' })}.${s}` }],
+      ['wrong audience', { authorization: `Bearer ${h}.${b64({ ...payload, aud: 'other' })}.${s}` }],
+      ['expired', { authorization: `Bearer ${h}.${b64({ ...payload, exp: now - 3600 })}.${s}` }],
+      ['not yet valid', { authorization: `Bearer ${h}.${b64({ ...payload, nbf: now + 3600 })}.${s}` }],
+      ['unknown kid', { authorization: `Bearer ${b64({ alg: 'ES256', kid: 'key-zzz', typ: 'JWT' })}.${p}.${s}` }],
+      ['signed by a key that is not ours', { authorization: `Bearer ${strangerToken}` }],
+      ['tampered roles', { authorization: `Bearer ${h}.${b64({ ...payload, roles: ['user', 'admin'] })}.${s}` }],
+      ['token in the query string only', {}, `?access_token=${good}`],
+      ['token in a cookie only', { cookie: `access_token=${good}; token=${good}` }],
+      ['identity header only', { 'x-user-id': payload['sub'] as string }],
+    ];
+    for (const [name, headers, query] of matrix) {
+      const response = await call(lookup.url, 'GET', `/api/v1/users/me${query ?? ''}`, undefined, headers);
+      expect.soft(response.status, name).toBe(401);
+      expect.soft(response.body?.['error']?.code, name).toBe('UNAUTHENTICATED');
+    }
+    expect(
+      (await call(lookup.url, 'GET', '/api/v1/users/me', undefined, { authorization: `Bearer ${good}` })).status,
+    ).toBe(200);
+  });
+
+  it('hides other users (404) from a user, answers 403 on an admin route, and serves an admin', async () => {
+    const frank = await call(auth.url, 'POST', '/api/v1/auth/register', {
+      username: 'frank',
+      password,
+      email: 'f@example.com',
+    });
+    const grace = await call(auth.url, 'POST', '/api/v1/auth/register', {
+      username: 'grace',
+      password,
+      email: 'g@example.com',
+    });
+    const asFrank = { authorization: `Bearer ${(await login('frank')).body?.['accessToken'] as string}` };
+    const graceId = grace.body?.['id'] as string;
+    expect((await call(lookup.url, 'GET', `/api/v1/users/${graceId}`, undefined, asFrank)).status).toBe(404);
+    expect((await call(lookup.url, 'GET', `/api/v1/users/01JUNKNOWN0000000000000000`, undefined, asFrank)).status).toBe(
+      404,
+    );
+    const adminRoute = await call(lookup.url, 'GET', '/api/v1/users?username=grace', undefined, asFrank);
+    expect(adminRoute.status).toBe(403);
+    expect(adminRoute.body?.['error']?.code).toBe('FORBIDDEN');
+
+    const users = UserStore.open(endpoints().mysqlUrl, sharding, 1);
+    try {
+      await createAdmin(users, { username: 'root_admin', password, email: 'admin@example.com' });
+    } finally {
+      await users.close();
+    }
+    const asAdmin = { authorization: `Bearer ${(await login('root_admin')).body?.['accessToken'] as string}` };
+    expect((await call(lookup.url, 'GET', `/api/v1/users/${graceId}`, undefined, asAdmin)).body).toMatchObject({
+      username: 'grace',
+    });
+    expect((await call(lookup.url, 'GET', '/api/v1/users?username=frank', undefined, asAdmin)).body).toMatchObject({
+      id: frank.body?.['id'],
+    });
+  });
+
+  it('rotates keys: old and new tokens verify while both are published; the old fails once its key is gone', async () => {
+    await call(auth.url, 'POST', '/api/v1/auth/register', { username: 'heidi', password, email: 'h@example.com' });
+    const oldToken = (await login('heidi')).body?.['accessToken'] as string; // signed by key-a
+
+    const rotated = await startAuth([
+      { ...keyA, active: false },
+      { ...keyB, active: true },
+    ]);
+    const newToken = (await login('heidi', password, rotated.url)).body?.['accessToken'] as string;
+    expect(JSON.parse(Buffer.from(newToken.split('.')[0] ?? '', 'base64url').toString())).toMatchObject({
+      kid: 'key-b',
+    });
+    const both = await startLookup(rotated);
+    for (const token of [oldToken, newToken]) {
+      expect(
+        (await call(both.url, 'GET', '/api/v1/users/me', undefined, { authorization: `Bearer ${token}` })).status,
+      ).toBe(200);
+    }
+
+    const retired = await startAuth([{ ...keyB, active: true }]);
+    const onlyNew = await startLookup(retired);
+    expect(
+      (await call(onlyNew.url, 'GET', '/api/v1/users/me', undefined, { authorization: `Bearer ${newToken}` })).status,
+    ).toBe(200);
+    expect(
+      (await call(onlyNew.url, 'GET', '/api/v1/users/me', undefined, { authorization: `Bearer ${oldToken}` })).status,
+    ).toBe(401);
+  });
+});

@@ -1,0 +1,47 @@
+import { createVerifier } from '@couponkill/auth';
+import type { ConfigStore } from '@couponkill/config';
+import { pingMysql, pingRedis } from '@couponkill/health';
+import { createFunctionKit, createHttpFunction, type HttpFunction } from '@couponkill/http';
+import { createRedis } from '@couponkill/redis';
+import { UserCache, UserStore } from '@couponkill/users';
+import type { userLookupConfigSchema } from './config.js';
+import { userLookupRoutes } from './handlers.js';
+
+export const FUNCTION_NAME = 'user-lookup';
+
+export interface UserLookupApp {
+  readonly handler: HttpFunction;
+  close(): Promise<void>;
+}
+
+export async function createUserLookup(config: ConfigStore<typeof userLookupConfigSchema>): Promise<UserLookupApp> {
+  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const settings = config.current;
+  const users = UserStore.open(settings.mysqlUrl, settings.userSharding);
+  const redis = createRedis(settings.redis, FUNCTION_NAME);
+  const verify = createVerifier({
+    issuer: settings.auth.issuer,
+    audience: settings.auth.audience,
+    jwks: new URL(settings.auth.jwksUrl),
+  });
+  health.addCheck('redis', pingRedis(redis));
+  users.pools.forEach((pool, i) =>
+    health.addCheck(i === 0 ? 'mysql-users-index' : `mysql-users-${i - 1}`, pingMysql(pool)),
+  );
+
+  const handler = createHttpFunction({
+    name: FUNCTION_NAME,
+    logger,
+    metrics,
+    health,
+    routes: userLookupRoutes({ verify, users, cache: new UserCache(redis, settings.profileCacheSeconds) }),
+    maxBodyBytes: 1024,
+  });
+  return {
+    handler,
+    async close() {
+      await users.close();
+      redis.disconnect();
+    },
+  };
+}

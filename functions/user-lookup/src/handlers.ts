@@ -1,0 +1,69 @@
+import { authenticate, hasRole, requireRole, type Verify } from '@couponkill/auth';
+import { AppError } from '@couponkill/errors';
+import { parseWith, type Route } from '@couponkill/http';
+import type { User, UserCache, UserStore } from '@couponkill/users';
+import { z } from 'zod';
+
+export interface UserLookupDeps {
+  readonly verify: Verify;
+  readonly users: UserStore;
+  readonly cache: UserCache;
+}
+
+const usernameQuery = z.object({ username: z.string().regex(/^[A-Za-z0-9_]{3,32}$/) });
+
+function profile(user: User) {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    phone: user.phone,
+    roles: user.roles,
+    createdAt: user.createdAt,
+  };
+}
+
+// Anyone but the owner or an admin gets the same 404 as for an id that does not exist,
+// so user ids cannot be probed.
+const notFound = () => new AppError('NOT_FOUND', 'No such user.');
+
+export function userLookupRoutes(deps: UserLookupDeps): Route[] {
+  const load = (id: string) => deps.cache.get(id, (key) => deps.users.findById(key));
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/users/me',
+      async handler({ req }) {
+        const caller = await authenticate(deps.verify, req.headers);
+        const user = await load(caller.userId);
+        if (user === undefined) throw notFound();
+        return { status: 200, body: profile(user) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/users/:id',
+      async handler({ req, params }) {
+        const caller = await authenticate(deps.verify, req.headers);
+        const id = params['id'] ?? '';
+        if (caller.userId !== id && !hasRole(caller, 'admin')) throw notFound();
+        const user = await load(id);
+        if (user === undefined) throw notFound();
+        return { status: 200, body: profile(user) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/users',
+      async handler({ req, query }) {
+        const caller = await authenticate(deps.verify, req.headers);
+        requireRole(caller, 'admin');
+        const { username } = parseWith(usernameQuery, Object.fromEntries(query), 'query');
+        const found = await deps.users.findByUsername(username.toLowerCase());
+        if (found === undefined) throw notFound();
+        const { passwordHash: _secret, ...user } = found;
+        return { status: 200, body: profile(user) };
+      },
+    },
+  ];
+}

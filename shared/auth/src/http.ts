@@ -1,0 +1,33 @@
+import { AppError } from '@couponkill/errors';
+import type { Caller, Role } from './claims.js';
+import type { Verify } from './verifier.js';
+
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * The bearer token of the `Authorization` header — the only place identity is taken from.
+ * Tokens in query strings or cookies are ignored (they leak into logs and are sent cross-site).
+ */
+export function bearerToken(headers: Headers): string {
+  const value = headers['authorization'];
+  if (typeof value !== 'string')
+    throw new AppError('UNAUTHENTICATED', 'Send the access token as `Authorization: Bearer <token>`.');
+  const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(value.trim());
+  if (match?.[1] === undefined)
+    throw new AppError('UNAUTHENTICATED', 'The Authorization header is not a bearer token.');
+  return match[1];
+}
+
+/** Verifies the request's bearer token and returns who is calling (401 otherwise). */
+export async function authenticate(verify: Verify, headers: Headers): Promise<Caller> {
+  return verify(bearerToken(headers));
+}
+
+export function hasRole(caller: Caller, role: Role): boolean {
+  return caller.roles.includes(role);
+}
+
+/** 403 unless the caller has `role`. */
+export function requireRole(caller: Caller, role: Role): void {
+  if (!hasRole(caller, role)) throw new AppError('FORBIDDEN', `This action needs the ${role} role.`);
+}

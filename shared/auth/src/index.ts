@@ -1,0 +1,15 @@
+export { type Caller, type Role, ROLES } from './claims.js';
+export {
+  generateSigningKey,
+  type KeyRing,
+  loadKeyRing,
+  publicJwks,
+  SIGNING_ALG,
+  type SigningKey,
+  type SigningKeyConfig,
+  signingKeySchema,
+  signingKeysSchema,
+} from './keys.js';
+export { issueAccessToken, type IssueOptions } from './issuer.js';
+export { createVerifier, type Verify, type VerifierOptions } from './verifier.js';
+export { authenticate, bearerToken, hasRole, requireRole } from './http.js';

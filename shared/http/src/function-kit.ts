@@ -1,0 +1,37 @@
+import { createHealth, type Health } from '@couponkill/health';
+import { createLogger, type Logger } from '@couponkill/logging';
+import { createMetrics, type Metrics } from '@couponkill/metrics';
+
+/** The logger, metrics registry and health checks every function starts with. */
+export interface FunctionKit {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly health: Health;
+}
+
+export function createFunctionKit(name: string): FunctionKit {
+  return {
+    logger: createLogger({ name }),
+    metrics: createMetrics({ service: name }),
+    health: createHealth({ timeoutMs: 1000, cacheMs: 1000 }),
+  };
+}
+
+/**
+ * The client address as the first trusted proxy saw it. Behind the ingress each proxy appends
+ * the address it received from to `X-Forwarded-For`; with `trustedHops` proxies in front, the
+ * entry they added is the client. Entries before it are whatever the client chose to send.
+ */
+export function clientIp(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  socketAddress: string | undefined,
+  trustedHops: number,
+): string {
+  const forwarded = headers['x-forwarded-for'];
+  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (trustedHops > 0 && hops.length > 0) return hops[Math.max(0, hops.length - trustedHops)] ?? 'unknown';
+  return socketAddress ?? 'unknown';
+}

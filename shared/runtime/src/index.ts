@@ -1,0 +1,1 @@
+export { type HostOptions, startHost, stopHost } from './host.js';
