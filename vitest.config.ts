@@ -7,6 +7,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 // (Aliases, not export conditions: they also apply where vitest loads the integration globalSetup.)
 const alias = [
   { find: /^@couponkill\/local\/(.+)$/, replacement: `${root}local/src/$1/index.ts` },
+  { find: /^@couponkill\/fn-([a-z-]+)\/([a-z-]+)$/, replacement: `${root}functions/$1/src/$2.ts` },
   { find: /^@couponkill\/([a-z-]+)$/, replacement: `${root}shared/$1/src/index.ts` },
 ];
 

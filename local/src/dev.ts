@@ -1,63 +1,39 @@
 /**
- * `make dev`: the whole system on one machine. Starts the real middleware servers, then the
- * local gateway in front of them, prints where everything listens, and stops it all on Ctrl-C.
+ * `make dev`: the whole system on one machine. Starts the real middleware servers, every function
+ * as its own process (restarted when its code changes), the local gateway in front of them, and
+ * demo data; prints where everything listens, and stops it all on Ctrl-C.
  */
-import { connectRuntimeClients } from './dev/clients.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateSigningKey } from '@couponkill/auth';
 import { createHealth, pingMysql, pingRedis } from '@couponkill/health';
 import { createLogger } from '@couponkill/logging';
 import { createMetrics } from '@couponkill/metrics';
+import { userShardingSchema } from '@couponkill/users';
+import { connectRuntimeClients } from './dev/clients.js';
+import { DEMO_ADMIN, DEMO_USERS, seedDemoData } from './dev/demo.js';
+import { type FunctionProcess, startFunction } from './dev/functions.js';
+import { functionsOf, loadRouteTable } from './gateway/route-table.js';
 import { startGateway } from './gateway/server.js';
-import { pickPort, startLocalServers } from './infra/index.js';
+import { pickPort, startLocalServers, stateDir } from './infra/index.js';
 
+const PROFILE = 'dev';
 const log = createLogger({ name: 'dev' });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-say('starting Redis, MariaDB, Kafka and Nacos (first run on a new machine also installs them)…');
+say('starting Redis, MariaDB, Kafka and Nacos (the first run on a new machine also installs them)…');
 const servers = await startLocalServers({
-  profile: 'dev',
+  profile: PROFILE,
   ports: { redis: 16379, mysql: 13306, kafka: 19092, nacos: 18848 },
   nacosConsole: true,
   log: (line) => say(`  ${line}`),
 });
 const clients = await connectRuntimeClients(servers.endpoints);
+const functions: FunctionProcess[] = [];
 
-const health = createHealth({ timeoutMs: 1500, cacheMs: 1000 });
-health.addCheck('redis', pingRedis(clients.redis));
-health.addCheck('mysql', pingMysql(clients.mysql));
-health.addCheck('kafka', async () => clients.kafkaAdmin.describeCluster());
-health.addCheck('nacos', async () => clients.nacos.get('common.yaml'));
-
-const gatewayPort = await pickPort(8080);
-const gateway = await startGateway({
-  port: gatewayPort,
-  logger: log,
-  metrics: createMetrics({ service: 'local-gateway' }),
-  health,
-  routes: [
-    {
-      method: 'GET',
-      path: '/',
-      handler: async () => ({ status: 200, body: { servers: servers.report(), functions: [] } }),
-    },
-  ],
-});
-
-const { redisUrl, mysqlUrl, kafkaBrokers, nacos } = servers.endpoints;
-say(`
-CouponKill is running (local runtime, no cluster)
-  gateway        http://127.0.0.1:${gatewayPort}/            (GET /health/readiness, /metrics)
-  redis          ${redisUrl}
-  mysql          ${mysqlUrl.replace(/\/\/[^@]*@/, '//')}  (user couponkill / couponkill)
-  kafka          ${kafkaBrokers.join(',')}
-  nacos          http://${nacos.serverAddr}/nacos  (user ${nacos.username} / ${nacos.password})${servers.nacosConsoleUrl === undefined ? '' : `\n  nacos console  ${servers.nacosConsoleUrl}`}
-Press Ctrl-C to stop everything.`);
-
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
   say(`\n${signal}: stopping…`);
-  await new Promise<void>((resolve) => gateway.close(() => resolve()));
+  await Promise.all(functions.map((fn) => fn.process.stop()));
   await clients.close();
   await servers.stop();
   say('stopped.');
@@ -65,3 +41,86 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+// Signing keys live with the dev state, so tokens stay valid across restarts of `make dev`.
+const keysFile = join(stateDir(PROFILE), 'auth-signing-keys.json');
+if (!existsSync(keysFile))
+  writeFileSync(keysFile, JSON.stringify([await generateSigningKey('dev-1', true)]), { mode: 0o600 });
+const signingKeys = readFileSync(keysFile, 'utf8');
+
+const table = loadRouteTable();
+const gatewayPort = await pickPort(8080);
+const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+const common = {
+  MYSQL_URL: servers.endpoints.mysqlUrl,
+  REDIS_URL: servers.endpoints.redisUrl,
+  AUTH_ISSUER: 'https://auth.couponkill.local',
+  LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
+};
+const envOf: Record<string, (ports: Map<string, number>) => Record<string, string>> = {
+  'user-auth': () => ({ ...common, MIGRATE_ON_START: 'true', AUTH_SIGNING_KEYS: signingKeys, TRUSTED_PROXY_HOPS: '1' }),
+  'user-lookup': (ports) => ({
+    ...common,
+    AUTH_JWKS_URL: `http://127.0.0.1:${ports.get('user-auth')}/.well-known/jwks.json`,
+  }),
+};
+
+const upstreams = new Map<string, number>();
+for (const name of functionsOf(table)) {
+  const env = envOf[name]?.(upstreams);
+  if (env === undefined)
+    throw new Error(`functions/routes.yaml names ${name}, which make dev does not know how to configure`);
+  say(`  starting function ${name}…`);
+  const fn = await startFunction(name, { profile: PROFILE, env, watch: true });
+  functions.push(fn);
+  upstreams.set(name, fn.port);
+}
+
+const health = createHealth({ timeoutMs: 1500, cacheMs: 1000 });
+health.addCheck('redis', pingRedis(clients.redis));
+health.addCheck('mysql', pingMysql(clients.mysql));
+health.addCheck('kafka', async () => clients.kafkaAdmin.describeCluster());
+health.addCheck('nacos', async () => clients.nacos.get('common.yaml'));
+for (const fn of functions) {
+  health.addCheck(fn.name, async () => {
+    const response = await fetch(`http://127.0.0.1:${fn.port}/health/readiness`);
+    if (response.status !== 200) throw new Error(`readiness ${response.status}`);
+  });
+}
+await startGateway({
+  port: gatewayPort,
+  logger: log,
+  metrics: createMetrics({ service: 'local-gateway' }),
+  health,
+  upstreams,
+  table,
+  routes: [
+    {
+      method: 'GET',
+      path: '/',
+      handler: async () => ({
+        status: 200,
+        body: {
+          servers: servers.report(),
+          functions: functions.map((fn) => ({ name: fn.name, port: fn.port, pid: fn.process.pid })),
+        },
+      }),
+    },
+  ],
+});
+await seedDemoData(gatewayUrl, servers.endpoints.mysqlUrl, userShardingSchema.parse({}));
+
+const { redisUrl, mysqlUrl, kafkaBrokers, nacos } = servers.endpoints;
+const logs = stateDir(PROFILE, 'functions');
+say(`
+CouponKill is running (local runtime, no cluster)
+  gateway        ${gatewayUrl}/   (the ingress: /api/v1/…, /health/readiness, /metrics)
+${functions.map((fn) => `  ${fn.name.padEnd(14)} http://127.0.0.1:${fn.port}   log ${join(logs, `${fn.name}.log`)}`).join('\n')}
+  redis          ${redisUrl}
+  mysql          ${mysqlUrl.replace(/\/\/[^@]*@/, '//')}   (user couponkill / couponkill)
+  kafka          ${kafkaBrokers.join(',')}
+  nacos          http://${nacos.serverAddr}/nacos   (user ${nacos.username} / ${nacos.password})${servers.nacosConsoleUrl === undefined ? '' : `\n  nacos console  ${servers.nacosConsoleUrl}`}
+
+Demo accounts: admin ${DEMO_ADMIN.username} / ${DEMO_ADMIN.password}; users ${DEMO_USERS.map((u) => `${u.username} / ${u.password}`).join(', ')}
+  curl -s ${gatewayUrl}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"${DEMO_ADMIN.username}","password":"${DEMO_ADMIN.password}"}'
+Functions restart when their code changes. Press Ctrl-C to stop everything.`);

@@ -5,9 +5,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, loadOrExit } from '@couponkill/config';
 import { UserStore } from '@couponkill/users';
-import { z } from 'zod';
 import { createAdmin } from '../admin.js';
 import { userAuthConfigSchema } from '../config.js';
+import { registerBodySchema } from '../schemas.js';
 
 const { values } = parseArgs({
   options: { username: { type: 'string' }, password: { type: 'string' }, email: { type: 'string' } },
@@ -20,17 +20,24 @@ const settings = loadOrExit(() =>
     env: { MYSQL_URL: 'mysqlUrl' },
   }),
 ).current;
-const input = z
-  .object({ username: z.string(), password: z.string(), email: z.string() })
-  .safeParse({ username: values.username, password: values.password, email: values.email });
+const input = registerBodySchema.safeParse({
+  username: values.username,
+  password: values.password,
+  email: values.email,
+});
 if (!input.success) {
-  process.stderr.write('usage: create-admin --username NAME --password SECRET --email ADDRESS\n');
+  const problems = input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+  process.stderr.write(`usage: create-admin --username NAME --password SECRET --email ADDRESS (${problems})\n`);
   process.exit(2);
 }
 await UserStore.migrate(settings.mysqlUrl, settings.userSharding);
 const users = UserStore.open(settings.mysqlUrl, settings.userSharding, 1);
 try {
-  const admin = await createAdmin(users, input.data);
+  const admin = await createAdmin(users, {
+    username: input.data.username,
+    password: input.data.password,
+    email: input.data.email ?? '',
+  });
   process.stdout.write(`created admin ${admin.username} (id ${admin.id})\n`);
 } catch (err) {
   process.stderr.write(`could not create the admin: ${(err as Error).message}\n`);
