@@ -1,7 +1,7 @@
 import { loadKeyRing } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { pingMysql, pingRedis } from '@couponkill/health';
-import { createFunctionKit, createHttpFunction, type HttpFunction } from '@couponkill/http';
+import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
 import { createRedis } from '@couponkill/redis';
 import { UserStore } from '@couponkill/users';
 import type { userAuthConfigSchema } from './config.js';
@@ -10,13 +10,8 @@ import { Lockout } from './lockout.js';
 
 export const FUNCTION_NAME = 'user-auth';
 
-export interface UserAuthApp {
-  readonly handler: HttpFunction;
-  close(): Promise<void>;
-}
-
 /** Wires the user-auth function from its configuration: stores, keys, routes, health. */
-export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSchema>): Promise<UserAuthApp> {
+export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSchema>): Promise<FunctionApp> {
   const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
   const settings = config.current;
   if (settings.migrateOnStart) await UserStore.migrate(settings.mysqlUrl, settings.userSharding);
@@ -26,9 +21,7 @@ export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSc
   const lockout = new Lockout(redis, () => config.current.lockout);
 
   health.addCheck('redis', pingRedis(redis));
-  users.pools.forEach((pool, i) =>
-    health.addCheck(i === 0 ? 'mysql-users-index' : `mysql-users-${i - 1}`, pingMysql(pool)),
-  );
+  for (const [name, pool] of users.namedPools()) health.addCheck(name, pingMysql(pool));
 
   const handler = createHttpFunction({
     name: FUNCTION_NAME,

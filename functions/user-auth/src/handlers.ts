@@ -1,7 +1,7 @@
 import { type Caller, issueAccessToken, type KeyRing, publicJwks } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
 import { clientIp, parseWith, type Route } from '@couponkill/http';
-import { DUMMY_HASH, hashPassword, type User, type UserStore, verifyPassword } from '@couponkill/users';
+import { DUMMY_HASH, hashPassword, publicProfile, type UserStore, verifyPassword } from '@couponkill/users';
 import type { UserAuthConfig } from './config.js';
 import type { Lockout } from './lockout.js';
 import { loginBodySchema, registerBodySchema } from './schemas.js';
@@ -14,17 +14,6 @@ export interface UserAuthDeps {
 }
 
 const INVALID = 'Invalid username or password.';
-
-export function publicUser(user: User) {
-  return {
-    id: user.id,
-    username: user.username,
-    email: user.email,
-    phone: user.phone,
-    roles: user.roles,
-    createdAt: user.createdAt,
-  };
-}
 
 export function userAuthRoutes(deps: UserAuthDeps): Route[] {
   return [
@@ -41,7 +30,7 @@ export function userAuthRoutes(deps: UserAuthDeps): Route[] {
           phone: input.phone,
           roles: ['user'],
         });
-        return { status: 201, body: publicUser(user) };
+        return { status: 201, body: publicProfile(user) };
       },
     },
     {

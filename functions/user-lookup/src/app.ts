@@ -1,7 +1,7 @@
 import { createVerifier } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { pingMysql, pingRedis } from '@couponkill/health';
-import { createFunctionKit, createHttpFunction, type HttpFunction } from '@couponkill/http';
+import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
 import { createRedis } from '@couponkill/redis';
 import { UserCache, UserStore } from '@couponkill/users';
 import type { userLookupConfigSchema } from './config.js';
@@ -9,12 +9,7 @@ import { userLookupRoutes } from './handlers.js';
 
 export const FUNCTION_NAME = 'user-lookup';
 
-export interface UserLookupApp {
-  readonly handler: HttpFunction;
-  close(): Promise<void>;
-}
-
-export async function createUserLookup(config: ConfigStore<typeof userLookupConfigSchema>): Promise<UserLookupApp> {
+export async function createUserLookup(config: ConfigStore<typeof userLookupConfigSchema>): Promise<FunctionApp> {
   const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
   const settings = config.current;
   const users = UserStore.open(settings.mysqlUrl, settings.userSharding);
@@ -25,9 +20,7 @@ export async function createUserLookup(config: ConfigStore<typeof userLookupConf
     jwks: new URL(settings.auth.jwksUrl),
   });
   health.addCheck('redis', pingRedis(redis));
-  users.pools.forEach((pool, i) =>
-    health.addCheck(i === 0 ? 'mysql-users-index' : `mysql-users-${i - 1}`, pingMysql(pool)),
-  );
+  for (const [name, pool] of users.namedPools()) health.addCheck(name, pingMysql(pool));
 
   const handler = createHttpFunction({
     name: FUNCTION_NAME,

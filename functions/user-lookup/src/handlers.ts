@@ -1,7 +1,7 @@
 import { authenticate, hasRole, requireRole, type Verify } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
 import { parseWith, type Route } from '@couponkill/http';
-import type { User, UserCache, UserStore } from '@couponkill/users';
+import { publicProfile, type UserCache, type UserStore } from '@couponkill/users';
 import { z } from 'zod';
 
 export interface UserLookupDeps {
@@ -11,17 +11,6 @@ export interface UserLookupDeps {
 }
 
 const usernameQuery = z.object({ username: z.string().regex(/^[A-Za-z0-9_]{3,32}$/) });
-
-function profile(user: User) {
-  return {
-    id: user.id,
-    username: user.username,
-    email: user.email,
-    phone: user.phone,
-    roles: user.roles,
-    createdAt: user.createdAt,
-  };
-}
 
 // Anyone but the owner or an admin gets the same 404 as for an id that does not exist,
 // so user ids cannot be probed.
@@ -37,7 +26,7 @@ export function userLookupRoutes(deps: UserLookupDeps): Route[] {
         const caller = await authenticate(deps.verify, req.headers);
         const user = await load(caller.userId);
         if (user === undefined) throw notFound();
-        return { status: 200, body: profile(user) };
+        return { status: 200, body: publicProfile(user) };
       },
     },
     {
@@ -49,7 +38,7 @@ export function userLookupRoutes(deps: UserLookupDeps): Route[] {
         if (caller.userId !== id && !hasRole(caller, 'admin')) throw notFound();
         const user = await load(id);
         if (user === undefined) throw notFound();
-        return { status: 200, body: profile(user) };
+        return { status: 200, body: publicProfile(user) };
       },
     },
     {
@@ -62,7 +51,7 @@ export function userLookupRoutes(deps: UserLookupDeps): Route[] {
         const found = await deps.users.findByUsername(username.toLowerCase());
         if (found === undefined) throw notFound();
         const { passwordHash: _secret, ...user } = found;
-        return { status: 200, body: profile(user) };
+        return { status: 200, body: publicProfile(user) };
       },
     },
   ];

@@ -2,6 +2,14 @@ import { createHealth, type Health } from '@couponkill/health';
 import { createLogger, type Logger } from '@couponkill/logging';
 import { createMetrics, type Metrics } from '@couponkill/metrics';
 
+import type { HttpFunction } from './types.js';
+
+/** A wired HTTP function: what `ff.http` registers, and how to release its clients. */
+export interface FunctionApp {
+  readonly handler: HttpFunction;
+  close(): Promise<void>;
+}
+
 /** The logger, metrics registry and health checks every function starts with. */
 export interface FunctionKit {
   readonly logger: Logger;

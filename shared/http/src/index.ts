@@ -12,4 +12,4 @@ export type {
   RouteContext,
   RouteReply,
 } from './types.js';
-export { clientIp, createFunctionKit, type FunctionKit } from './function-kit.js';
+export { clientIp, createFunctionKit, type FunctionApp, type FunctionKit } from './function-kit.js';

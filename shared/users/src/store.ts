@@ -17,6 +17,18 @@ export interface User {
   readonly createdAt: string;
 }
 
+/** The JSON shape of a user in every response. */
+export function publicProfile(user: User) {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    phone: user.phone,
+    roles: user.roles,
+    createdAt: user.createdAt,
+  };
+}
+
 export interface UserWithSecret extends User {
   readonly passwordHash: string;
 }
@@ -91,6 +103,14 @@ export class UserStore {
 
   get pools(): readonly Pool[] {
     return [this.#index, ...this.#shards];
+  }
+
+  /** Each pool with a name for health checks: `mysql-users-index`, `mysql-users-0`, … */
+  namedPools(): Array<[string, Pool]> {
+    return [
+      ['mysql-users-index', this.#index],
+      ...this.#shards.map((pool, i): [string, Pool] => [`mysql-users-${i}`, pool]),
+    ];
   }
 
   #shardFor(userId: string): Pool {
