@@ -1,0 +1,43 @@
+import { loadConfig } from '@couponkill/config';
+import { orderShardingSchema } from '@couponkill/orders';
+import { redisOptionsSchema } from '@couponkill/redis';
+import { z } from 'zod';
+
+export const createOrderConfigSchema = z.object({
+  mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  couponsDatabase: z.string().default('couponkill_coupons'),
+  orderSharding: orderShardingSchema.prefault({}),
+  redis: redisOptionsSchema.prefault({}),
+  migrateOnStart: z.boolean().default(false),
+  batch: z
+    .object({
+      /** Deliveries written in one INSERT per table. */
+      maxItems: z.number().int().min(1).max(5000).default(500),
+      /** How long the first delivery of a batch waits for company. */
+      maxWaitMs: z.number().int().min(0).max(100).default(5),
+    })
+    .prefault({}),
+  /** How long coupon terms are remembered in-process. */
+  termsCacheSeconds: z.number().int().min(0).default(30),
+});
+export type CreateOrderConfig = z.output<typeof createOrderConfigSchema>;
+
+export function loadCreateOrderConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(
+    {
+      name: 'create-order',
+      schema: createOrderConfigSchema,
+      fileEnv: 'CONFIG_FILE',
+      env: {
+        MYSQL_URL: 'mysqlUrl',
+        COUPONS_DATABASE: 'couponsDatabase',
+        REDIS_URL: 'redis.url',
+        REDIS_MODE: 'redis.mode',
+        MIGRATE_ON_START: 'migrateOnStart',
+        ORDER_BATCH_MAX_ITEMS: 'batch.maxItems',
+        ORDER_BATCH_MAX_WAIT_MS: 'batch.maxWaitMs',
+      },
+    },
+    { env },
+  );
+}

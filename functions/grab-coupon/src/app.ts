@@ -1,0 +1,38 @@
+import { createVerifier } from '@couponkill/auth';
+import type { ConfigStore } from '@couponkill/config';
+import { pingRedis } from '@couponkill/health';
+import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { createRedis } from '@couponkill/redis';
+import { Sale } from '@couponkill/sale';
+import type { grabCouponConfigSchema } from './config.js';
+import { grabRoutes } from './handlers.js';
+import { SoldOutMarks } from './sold-out.js';
+
+export const FUNCTION_NAME = 'grab-coupon';
+
+export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConfigSchema>): Promise<FunctionApp> {
+  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const settings = config.current;
+  const redis = createRedis(settings.redis, FUNCTION_NAME);
+  const sale = new Sale(redis, { recordTtlMs: settings.grabRecordTtlSeconds * 1000 });
+  const verify = createVerifier({
+    issuer: settings.auth.issuer,
+    audience: settings.auth.audience,
+    jwks: new URL(settings.auth.jwksUrl),
+  });
+  health.addCheck('redis', pingRedis(redis));
+  const handler = createHttpFunction({
+    name: FUNCTION_NAME,
+    logger,
+    metrics,
+    health,
+    routes: grabRoutes({ verify, sale, soldOut: new SoldOutMarks(settings.soldOutMarkMs) }),
+    maxBodyBytes: 1024,
+  });
+  return {
+    handler,
+    async close() {
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { createVerifier } from '@couponkill/auth';
+import type { ConfigStore } from '@couponkill/config';
+import { pingRedis } from '@couponkill/health';
+import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { createRedis } from '@couponkill/redis';
+import { Sale } from '@couponkill/sale';
+import type { grabResultConfigSchema } from './config.js';
+import { GrabReader } from './grabs.js';
+import { grabResultRoutes } from './handlers.js';
+import { GrabStreams } from './stream.js';
+
+export const FUNCTION_NAME = 'grab-result';
+
+export async function createGrabResult(config: ConfigStore<typeof grabResultConfigSchema>): Promise<FunctionApp> {
+  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const settings = config.current;
+  const redis = createRedis(settings.redis, FUNCTION_NAME);
+  const verify = createVerifier({
+    issuer: settings.auth.issuer,
+    audience: settings.auth.audience,
+    jwks: new URL(settings.auth.jwksUrl),
+  });
+  health.addCheck('redis', pingRedis(redis));
+
+  const grabs = new GrabReader(new Sale(redis));
+  const streams = new GrabStreams(
+    grabs,
+    {
+      maxMs: settings.sse.maxSeconds * 1000,
+      pollMs: settings.sse.pollMs,
+      keepAliveMs: settings.sse.keepAliveSeconds * 1000,
+    },
+    {
+      open: metrics.gauge('grab_result_streams_open', 'Event streams open now.'),
+      polls: metrics.counter('grab_result_status_polls_total', 'Status reads by open event streams.'),
+    },
+  );
+  const handler = createHttpFunction({
+    name: FUNCTION_NAME,
+    logger,
+    metrics,
+    health,
+    routes: grabResultRoutes({ verify, grabs, streams }),
+    maxBodyBytes: 1024,
+  });
+  return {
+    handler,
+    async close() {
+      await streams.close();
+      redis.disconnect();
+    },
+  };
+}

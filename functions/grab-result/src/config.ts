@@ -1,0 +1,46 @@
+import { loadConfig } from '@couponkill/config';
+import { redisOptionsSchema } from '@couponkill/redis';
+import { z } from 'zod';
+
+export const grabResultConfigSchema = z.object({
+  redis: redisOptionsSchema.prefault({}),
+  auth: z
+    .object({
+      issuer: z.string().min(1).default('https://auth.couponkill.local'),
+      audience: z.string().min(1).default('couponkill'),
+      /** user-auth's `/.well-known/jwks.json`. */
+      jwksUrl: z.url().default('http://user-auth.couponkill.svc.cluster.local/.well-known/jwks.json'),
+    })
+    .prefault({}),
+  sse: z
+    .object({
+      /** A stream ends with `event: timeout` after this long; the client reconnects if it still cares. */
+      maxSeconds: z.number().int().min(1).max(3600).default(60),
+      /** How often an open stream reads the grab's status from Redis. */
+      pollMs: z.number().int().min(20).max(10_000).default(200),
+      /** A comment line after this much silence, so proxies do not close an idle stream. */
+      keepAliveSeconds: z.number().int().min(1).max(300).default(15),
+    })
+    .prefault({}),
+});
+export type GrabResultConfig = z.output<typeof grabResultConfigSchema>;
+
+export function loadGrabResultConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(
+    {
+      name: 'grab-result',
+      schema: grabResultConfigSchema,
+      fileEnv: 'CONFIG_FILE',
+      env: {
+        REDIS_URL: 'redis.url',
+        REDIS_MODE: 'redis.mode',
+        AUTH_ISSUER: 'auth.issuer',
+        AUTH_AUDIENCE: 'auth.audience',
+        AUTH_JWKS_URL: 'auth.jwksUrl',
+        SSE_MAX_SECONDS: 'sse.maxSeconds',
+        SSE_POLL_MS: 'sse.pollMs',
+      },
+    },
+    { env },
+  );
+}

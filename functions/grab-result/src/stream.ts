@@ -1,0 +1,126 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HttpResponse } from '@couponkill/http';
+import type { GrabRecord, GrabStatus } from '@couponkill/sale';
+import type { GrabReader } from './grabs.js';
+import { formatComment, formatEvent, SSE_HEADERS } from './sse.js';
+import { grabView, isFinal } from './view.js';
+
+export interface StreamSettings {
+  /** The stream ends with `event: timeout` after this long. */
+  readonly maxMs: number;
+  readonly pollMs: number;
+  /** A keep-alive comment goes out after this much silence. */
+  readonly keepAliveMs: number;
+}
+
+/** Structural shapes of the prom-client metrics a stream updates. */
+export interface StreamStats {
+  readonly open: { inc(): void; dec(): void };
+  readonly polls: { inc(): void };
+}
+
+/**
+ * The open event streams of this instance: each follows one grab until it settles, times out,
+ * the client leaves or the instance shuts down.
+ *
+ * Why polling, not keyspace notifications: notifications must be switched on in the server
+ * config (`notify-keyspace-events`, off by default and often locked on managed Redis); they are
+ * fire-and-forget pub/sub, so one lost during a reconnect leaves a stream waiting for nothing;
+ * on Redis Cluster each node only publishes its own keys, so a subscriber must hold a connection
+ * to every node; and they need a subscriber connection of their own. One HGET per stream every
+ * ~200 ms is a small, bounded load (streams live at most `maxMs`, and ioredis auto-pipelines the
+ * commands of one tick into one round trip), needs no server setting and recovers by itself.
+ */
+export class GrabStreams {
+  readonly #grabs: GrabReader;
+  readonly #settings: StreamSettings;
+  readonly #stats: StreamStats;
+  readonly #shutdown = new AbortController();
+  readonly #running = new Set<Promise<void>>();
+
+  constructor(grabs: GrabReader, settings: StreamSettings, stats: StreamStats) {
+    this.#grabs = grabs;
+    this.#settings = settings;
+    this.#stats = stats;
+  }
+
+  /**
+   * Answers with an event stream that starts with `first` (the record the caller was checked
+   * against) and resolves when the stream is over. Rejects on a Redis error after the headers
+   * went out; the HTTP wrapper then cuts the connection, and EventSource reconnects.
+   */
+  serve(res: HttpResponse, first: GrabRecord): Promise<void> {
+    const running = this.#follow(res, first);
+    this.#running.add(running);
+    const forget = () => this.#running.delete(running);
+    running.then(forget, forget);
+    return running;
+  }
+
+  /** Ends every open stream (clients reconnect to another instance) and waits for them. */
+  async close(): Promise<void> {
+    this.#shutdown.abort();
+    await Promise.allSettled(this.#running);
+  }
+
+  async #follow(res: HttpResponse, first: GrabRecord): Promise<void> {
+    const { maxMs, pollMs, keepAliveMs } = this.#settings;
+    const stop = new AbortController();
+    const halt = () => stop.abort();
+    // `close` on the response fires when the client goes away (and after we end it); a client
+    // that left while we were still authenticating is already destroyed and never fires it.
+    res.once('close', halt);
+    this.#shutdown.signal.addEventListener('abort', halt, { once: true });
+    if (res.destroyed || this.#shutdown.signal.aborted) halt();
+    this.#stats.open.inc();
+
+    let lastWrite = 0;
+    const write = (chunk: string) => {
+      res.write(chunk);
+      lastWrite = performance.now();
+    };
+    const sendStatus = (record: GrabRecord) =>
+      write(formatEvent({ event: 'status', id: record.status, data: JSON.stringify(grabView(record)) }));
+
+    try {
+      res.writeHead(200, SSE_HEADERS);
+      // Last-Event-ID is honoured loosely: whatever the client saw last, it gets the current state.
+      sendStatus(first);
+      const deadline = performance.now() + maxMs;
+      let status: GrabStatus = first.status;
+      while (!isFinal(status)) {
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) {
+          write(formatEvent({ event: 'timeout', data: JSON.stringify({ grabId: first.grabId, status }) }));
+          break;
+        }
+        if (!(await pause(Math.min(pollMs, remaining), stop.signal))) break;
+        if (performance.now() >= deadline) continue;
+
+        this.#stats.polls.inc();
+        const now = await this.#grabs.status(first.grabId);
+        if (stop.signal.aborted) break;
+        // The record expired or was removed: there is nothing more to tell. A reconnect gets 404.
+        if (now === undefined) break;
+        if (now !== status) {
+          const record = await this.#grabs.record(first.grabId);
+          if (stop.signal.aborted || record === undefined) break;
+          if (record.status !== status) sendStatus(record);
+          status = record.status;
+        } else if (performance.now() - lastWrite >= keepAliveMs) {
+          write(formatComment('keep-alive'));
+        }
+      }
+      if (!res.destroyed) res.end();
+    } finally {
+      res.off('close', halt);
+      this.#shutdown.signal.removeEventListener('abort', halt);
+      this.#stats.open.dec();
+    }
+  }
+}
+
+/** Waits `ms`; false when the stream was stopped meanwhile. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  return sleep(ms, true, { signal }).catch(() => false);
+}

@@ -1,0 +1,74 @@
+import type { ConfigStore } from '@couponkill/config';
+import { createKafka, ensureTopics, EventProducer, TOPICS } from '@couponkill/events';
+import { pingRedis } from '@couponkill/health';
+import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { createRedis } from '@couponkill/redis';
+import type { outboxRelayConfigSchema } from './config.js';
+import { OutboxRelay } from './relay.js';
+
+export const FUNCTION_NAME = 'outbox-relay';
+
+/**
+ * A long-running function (min-scale 1): the relay loop runs in the background; the HTTP side
+ * serves only health and metrics, so the platform can probe and scrape it like the others.
+ */
+export async function createOutboxRelay(
+  config: ConfigStore<typeof outboxRelayConfigSchema>,
+): Promise<FunctionApp & { relay: OutboxRelay }> {
+  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const settings = config.current;
+  const redis = createRedis(settings.redis, FUNCTION_NAME);
+  const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: FUNCTION_NAME, logger });
+  if (settings.createTopics) {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [
+        { topic: TOPICS.grabAccepted, partitions: settings.topicPartitions },
+        { topic: TOPICS.grabAcceptedDlq, partitions: 1 },
+      ]);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+  const producer = new EventProducer(kafka);
+  await producer.connect();
+  const relay = new OutboxRelay({
+    redis,
+    producer,
+    logger,
+    consumer: settings.consumer,
+    batchSize: settings.batchSize,
+    idleMs: settings.idleMs,
+    claimIdleMs: settings.claimIdleMs,
+  });
+  relay.start();
+
+  const published = metrics.counter('couponkill_outbox_published_total', 'Grab intents published to Kafka');
+  const backlog = metrics.gauge('couponkill_outbox_backlog', 'Grab intents waiting in Redis outboxes');
+  let reported = 0;
+  const sample = setInterval(() => {
+    published.inc(relay.stats.published - reported);
+    reported = relay.stats.published;
+    relay.backlog().then(
+      (n) => backlog.set(n),
+      () => undefined,
+    );
+  }, 1000);
+  sample.unref();
+
+  health.addCheck('redis', pingRedis(redis));
+  // Kafka being down is not a reason to restart the relay (intents wait in Redis), so it is
+  // reported in metrics and logs, not in liveness.
+  const handler = createHttpFunction({ name: FUNCTION_NAME, logger, metrics, health, routes: [] });
+  return {
+    handler,
+    relay,
+    async close() {
+      clearInterval(sample);
+      await relay.stop();
+      await producer.disconnect();
+      redis.disconnect();
+    },
+  };
+}

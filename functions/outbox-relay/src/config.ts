@@ -1,0 +1,42 @@
+import { hostname } from 'node:os';
+import { loadConfig } from '@couponkill/config';
+import { redisOptionsSchema } from '@couponkill/redis';
+import { z } from 'zod';
+
+export const outboxRelayConfigSchema = z.object({
+  redis: redisOptionsSchema.prefault({}),
+  kafkaBrokers: z
+    .array(z.string().regex(/^[^:\s]+:\d+$/))
+    .min(1)
+    .default(['127.0.0.1:9092']),
+  /** Create the topic at start (local runs); clusters create topics with an init Job. */
+  createTopics: z.boolean().default(false),
+  topicPartitions: z.number().int().min(1).max(1024).default(12),
+  /** Consumer name in the streams' group: the pod name, so a restarted pod resumes its pending entries. */
+  consumer: z.string().min(1).default(hostname()),
+  batchSize: z.number().int().min(1).max(10_000).default(500),
+  idleMs: z.number().int().min(1).max(1000).default(10),
+  claimIdleMs: z.number().int().min(1000).default(30_000),
+});
+
+export function loadOutboxRelayConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(
+    {
+      name: 'outbox-relay',
+      schema: outboxRelayConfigSchema,
+      fileEnv: 'CONFIG_FILE',
+      env: {
+        REDIS_URL: 'redis.url',
+        REDIS_MODE: 'redis.mode',
+        KAFKA_BROKERS: 'kafkaBrokers',
+        CREATE_TOPICS: 'createTopics',
+        TOPIC_PARTITIONS: 'topicPartitions',
+        RELAY_CONSUMER: 'consumer',
+        RELAY_BATCH_SIZE: 'batchSize',
+        RELAY_IDLE_MS: 'idleMs',
+        RELAY_CLAIM_IDLE_MS: 'claimIdleMs',
+      },
+    },
+    { env },
+  );
+}

@@ -1,0 +1,184 @@
+import { CloudEvent } from 'cloudevents';
+import { fromKafkaMessage, toHttp } from '@couponkill/events';
+import type { Logger } from '@couponkill/logging';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+
+/**
+ * What a Knative KafkaSource does, on one machine: a consumer group reads the topics and POSTs
+ * each record to the sink as a binary-mode CloudEvent; a record that already is a CloudEvent
+ * passes through unchanged, any other record is wrapped as `dev.knative.kafka.event`. Delivery
+ * is retried with backoff on 5xx, 404, 408, 409, 429 and network errors only; other 4xx and
+ * exhausted retries go to the dead-letter topic. An offset is committed only after its record
+ * was delivered or dead-lettered.
+ */
+export interface KafkaSourceOptions {
+  readonly name: string;
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** The sink URL (the order worker). */
+  readonly sink: string;
+  readonly deadLetterTopic?: string;
+  /** `ordered`: one record at a time per partition; `unordered`: a whole batch at once. */
+  readonly ordering: 'ordered' | 'unordered';
+  readonly retry: number;
+  readonly backoffDelayMs: number;
+  readonly backoffPolicy: 'exponential' | 'linear';
+  readonly requestTimeoutMs?: number;
+  readonly logger: Logger;
+}
+
+export interface DispatchStats {
+  delivered: number;
+  retried: number;
+  deadLettered: number;
+}
+
+const RETRYABLE = new Set([404, 408, 409, 429]);
+
+export class KafkaSourceDispatcher {
+  readonly #o: KafkaSourceOptions;
+  readonly stats: DispatchStats = { delivered: 0, retried: 0, deadLettered: 0 };
+  #consumer: Consumer | undefined;
+  #dlq: Producer | undefined;
+  #running = false;
+
+  constructor(options: KafkaSourceOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    this.#running = true;
+    if (this.#o.deadLetterTopic !== undefined) {
+      this.#dlq = this.#o.kafka.producer({ idempotent: true });
+      await this.#dlq.connect();
+    }
+    const consumer = this.#o.kafka.consumer({
+      groupId: this.#o.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      maxWaitTimeInMs: 100,
+    });
+    this.#consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...this.#o.topics], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: (payload) => (this.#o.ordering === 'ordered' ? this.#ordered(payload) : this.#unordered(payload)),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#consumer?.disconnect();
+    await this.#dlq?.disconnect();
+  }
+
+  async #ordered(payload: EachBatchPayload): Promise<void> {
+    for (const message of payload.batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      await this.#deliver(payload.batch.topic, payload.batch.partition, message);
+      payload.resolveOffset(message.offset);
+      await payload.commitOffsetsIfNecessary(commitOf(payload, message));
+      await payload.heartbeat();
+    }
+  }
+
+  async #unordered(payload: EachBatchPayload): Promise<void> {
+    const { messages } = payload.batch;
+    const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 1000);
+    try {
+      await Promise.all(messages.map((m) => this.#deliver(payload.batch.topic, payload.batch.partition, m)));
+    } finally {
+      clearInterval(beat);
+    }
+    const last = messages.at(-1);
+    if (last === undefined || !payload.isRunning() || payload.isStale()) return;
+    payload.resolveOffset(last.offset);
+    await payload.commitOffsetsIfNecessary(commitOf(payload, last));
+  }
+
+  /** Delivers one record until it is accepted or dead-lettered; never throws. */
+  async #deliver(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    const request = toHttp(asCloudEvent(this.#o.name, topic, partition, message));
+    let lastError = '';
+    for (let attempt = 0; attempt <= this.#o.retry && this.#running; attempt++) {
+      if (attempt > 0) {
+        this.stats.retried += 1;
+        const delay =
+          this.#o.backoffPolicy === 'exponential'
+            ? this.#o.backoffDelayMs * 2 ** (attempt - 1)
+            : this.#o.backoffDelayMs * attempt;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(delay, 10_000)));
+      }
+      try {
+        const response = await fetch(this.#o.sink, {
+          method: 'POST',
+          headers: request.headers,
+          body: request.body,
+          signal: AbortSignal.timeout(this.#o.requestTimeoutMs ?? 30_000),
+        });
+        const text = await response.text();
+        if (response.ok) {
+          this.stats.delivered += 1;
+          return;
+        }
+        lastError = `HTTP ${response.status} ${text.slice(0, 200)}`;
+        if (response.status < 500 && !RETRYABLE.has(response.status)) break; // final: a 4xx the sink will always answer
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+    }
+    if (!this.#running) throw new Error('dispatcher stopping; the record stays uncommitted');
+    await this.#deadLetter(topic, partition, message, lastError);
+  }
+
+  async #deadLetter(topic: string, partition: number, message: KafkaMessage, error: string): Promise<void> {
+    this.stats.deadLettered += 1;
+    this.#o.logger.warn({ topic, partition, offset: message.offset, error }, 'record sent to the dead-letter topic');
+    if (this.#dlq === undefined || this.#o.deadLetterTopic === undefined) return;
+    await this.#dlq.send({
+      topic: this.#o.deadLetterTopic,
+      acks: -1,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: { ...message.headers, ce_knativeerrordest: this.#o.sink, ce_knativeerrordata: error.slice(0, 1000) },
+        },
+      ],
+    });
+  }
+}
+
+function commitOf(payload: EachBatchPayload, message: KafkaMessage) {
+  return {
+    topics: [
+      {
+        topic: payload.batch.topic,
+        partitions: [{ partition: payload.batch.partition, offset: String(Number(message.offset) + 1) }],
+      },
+    ],
+  };
+}
+
+/** The record's own CloudEvent, or the wrapper a KafkaSource puts around a plain record. */
+function asCloudEvent(source: string, topic: string, partition: number, message: KafkaMessage): CloudEvent<unknown> {
+  try {
+    return fromKafkaMessage(message);
+  } catch {
+    return new CloudEvent<unknown>(
+      {
+        id: `partition:${partition}/offset:${message.offset}`,
+        type: 'dev.knative.kafka.event',
+        source: `/apis/v1/namespaces/local/kafkasources/${source}#${topic}`,
+        subject: `partition:${partition}#${message.offset}`,
+        datacontenttype: 'application/octet-stream',
+        data: message.value?.toString('base64') ?? '',
+      },
+      false,
+    );
+  }
+}

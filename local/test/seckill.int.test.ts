@@ -1,0 +1,76 @@
+import { endpoints } from '@couponkill/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GrabAttempt, fireGrabs } from '../src/testing/grab-load.js';
+import { checkInvariants } from '../src/testing/invariants.js';
+import { SeckillRig } from '../src/testing/seckill-rig.js';
+
+/** Fisher–Yates: every order equally likely (sort with a random comparator is badly biased). */
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+}
+
+async function settle(rig: SeckillRig, grabIds: readonly string[], timeoutMs = 90_000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const records = await Promise.all(grabIds.map((id) => rig.sale.record(id)));
+    if (records.every((r) => r !== undefined && r.status !== 'QUEUED')) return performance.now() - started;
+    if (performance.now() - started > timeoutMs) throw new Error(`grabs still QUEUED after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('seckill: grab → outbox → Kafka → order worker → shards, under concurrency', () => {
+  const rig = new SeckillRig(endpoints());
+  beforeAll(async () => {
+    await rig.start();
+  }, 120_000);
+  afterAll(async () => {
+    await rig.stop();
+  });
+
+  it('20,000 grabs from 5,000 users for 1,000 units with limit 2 end with exactly 1,000 orders and every invariant', async () => {
+    const coupon = await rig.coupon({ totalStock: 1000, perUserLimit: 2 });
+    const users = Array.from({ length: 5000 }, (_, i) => `u${String(i).padStart(5, '0')}`);
+    const tokens = new Map(await Promise.all(users.map(async (u) => [u, await rig.token(u)] as const)));
+    const attempt = (userId: string): GrabAttempt => ({ userId, token: tokens.get(userId) ?? '' });
+    // 4,500 users press twice; 500 hot users press 22 times at once: 20,000 grabs in all.
+    const waves: GrabAttempt[][] = [];
+    users.forEach((u, i) => {
+      if (i < 4500) waves.push([attempt(u)], [attempt(u)]);
+      else waves.push(Array.from({ length: 22 }, () => attempt(u)));
+    });
+    shuffle(waves);
+    expect(waves.flat()).toHaveLength(20_000);
+
+    const load = await fireGrabs(rig.grabUrl, coupon.id, waves, 128);
+    const settleMs = await settle(rig, load.acceptedGrabIds);
+    const report = await checkInvariants(
+      { couponId: coupon.id, initialStock: 1000, perUserLimit: 2, acceptedGrabIds: load.acceptedGrabIds },
+      rig.orders,
+      rig.sale,
+    );
+    console.info(
+      `grabs: ${waves.flat().length} in ${(load.ms / 1000).toFixed(1)} s (${Math.round((waves.flat().length / load.ms) * 1000)} req/s), ` +
+        `statuses ${JSON.stringify(load.statuses)}, codes ${JSON.stringify(load.codes)}; all orders durable ${(settleMs / 1000).toFixed(2)} s after the last answer`,
+    );
+    console.info(report.line);
+
+    expect(load.statuses[500] ?? 0).toBe(0);
+    expect(load.codes['LIMIT_REACHED'] ?? 0).toBeGreaterThan(0); // hot users really hit the limit
+    expect(load.acceptedGrabIds).toHaveLength(1000);
+    expect(report).toMatchObject({
+      oversell: 0,
+      overLimit: 0,
+      lost: 0,
+      duplicate: 0,
+      stranded: 0,
+      orders: 1000,
+      stockLeft: 0,
+    });
+    const records = await Promise.all(load.acceptedGrabIds.map((id) => rig.sale.record(id)));
+    expect(records.every((r) => r?.status === 'SUCCEEDED' && r.orderId !== undefined)).toBe(true);
+  }, 180_000);
+});

@@ -1,0 +1,249 @@
+import { createPool, loadMigrations, migrate, packageDir, type Pool, withDatabase } from '@couponkill/db';
+import type { RowDataPacket } from 'mysql2/promise';
+import { ulid } from 'ulid';
+import { locateUser, type OrderSharding } from './sharding.js';
+
+export type OrderStatus = 'UNUSED' | 'USED' | 'CANCELLED' | 'EXPIRED';
+
+/** An order to write for an accepted grab. */
+export interface NewOrder {
+  readonly grabId: string;
+  readonly userId: string;
+  readonly couponId: string;
+  readonly seq: number;
+  readonly faceValueCents: number;
+  readonly minSpendCents: number;
+  readonly validUntil: Date;
+  readonly acceptedAt: Date;
+}
+
+export interface Order extends NewOrder {
+  readonly id: string;
+  readonly status: OrderStatus;
+  readonly createdAt: Date;
+}
+
+interface OrderRow extends RowDataPacket {
+  id: string;
+  grab_id: string;
+  user_id: string;
+  coupon_id: string;
+  seq: number;
+  status: OrderStatus;
+  face_value_cents: number;
+  min_spend_cents: number;
+  valid_until: Date;
+  accepted_at: Date;
+  created_at: Date;
+}
+
+const MIGRATIONS = `${packageDir(import.meta.url)}/migrations`;
+const COLUMNS = [
+  'id',
+  'grab_id',
+  'user_id',
+  'coupon_id',
+  'seq',
+  'face_value_cents',
+  'min_spend_cents',
+  'valid_until',
+  'accepted_at',
+];
+
+/** Orders sharded by user over databases × tables (see sharding.ts). */
+export class OrderStore {
+  readonly #pools: readonly Pool[];
+  readonly #sharding: OrderSharding;
+
+  private constructor(pools: readonly Pool[], sharding: OrderSharding) {
+    this.#pools = pools;
+    this.#sharding = sharding;
+  }
+
+  static open(mysqlUrl: string, sharding: OrderSharding, connectionsPerDatabase = 10): OrderStore {
+    const pools = sharding.databases.map((db) =>
+      createPool({ url: withDatabase(db.url ?? mysqlUrl, db.database), connectionLimit: connectionsPerDatabase }),
+    );
+    return new OrderStore(pools, sharding);
+  }
+
+  /** Creates each database if needed and applies the migrations, rendered for every table. */
+  static async migrate(mysqlUrl: string, sharding: OrderSharding): Promise<void> {
+    const tables = Array.from({ length: sharding.tablesPerDatabase }, (_, n) => n);
+    const render = (sql: string) => tables.map((n) => sql.replaceAll('{{n}}', String(n))).join('\n');
+    for (const db of sharding.databases) {
+      const url = db.url ?? mysqlUrl;
+      const server = createPool({ url: withDatabase(url, ''), connectionLimit: 1 });
+      try {
+        await server.query(`CREATE DATABASE IF NOT EXISTS \`${db.database}\``);
+      } finally {
+        await server.end();
+      }
+      const pool = createPool({ url: withDatabase(url, db.database), connectionLimit: 1 });
+      try {
+        await migrate(pool, loadMigrations(MIGRATIONS, render));
+      } finally {
+        await pool.end();
+      }
+    }
+  }
+
+  namedPools(): Array<[string, Pool]> {
+    return this.#pools.map((pool, i): [string, Pool] => [`mysql-orders-${i}`, pool]);
+  }
+
+  /** Every (database, table) pair, for queries that must look everywhere (counts, expiry). */
+  #everyTable(): Array<{ pool: Pool; table: string }> {
+    return this.#pools.flatMap((pool) =>
+      Array.from({ length: this.#sharding.tablesPerDatabase }, (_, n) => ({ pool, table: `orders_${n}` })),
+    );
+  }
+
+  #locate(userId: string): { pool: Pool; table: string } {
+    const where = locateUser(userId, this.#sharding);
+    const pool = this.#pools[where.database];
+    if (pool === undefined) throw new Error('no order databases configured');
+    return { pool, table: where.table };
+  }
+
+  /**
+   * Writes orders for many grabs: one multi-row `INSERT IGNORE` per table inside one transaction
+   * per database, then reads back the order id of every grab. A grab written before (a
+   * redelivered event) keeps its first order. Returns grabId → orderId for every grab that has
+   * an order now; a grab missing from the result could not be written (its seq was taken).
+   */
+  async insertBatch(orders: readonly NewOrder[]): Promise<Map<string, string>> {
+    const byDatabase = new Map<Pool, Map<string, NewOrder[]>>();
+    for (const order of orders) {
+      const { pool, table } = this.#locate(order.userId);
+      const tables = byDatabase.get(pool) ?? new Map<string, NewOrder[]>();
+      tables.set(table, [...(tables.get(table) ?? []), order]);
+      byDatabase.set(pool, tables);
+    }
+    const written = new Map<string, string>();
+    await Promise.all(
+      [...byDatabase].map(async ([pool, tables]) => {
+        const connection = await pool.getConnection();
+        try {
+          await connection.beginTransaction();
+          for (const [table, rows] of tables) {
+            const values = rows.map((o) => [
+              ulid(),
+              o.grabId,
+              o.userId,
+              o.couponId,
+              o.seq,
+              o.faceValueCents,
+              o.minSpendCents,
+              o.validUntil,
+              o.acceptedAt,
+            ]);
+            await connection.query(`INSERT IGNORE INTO ${table} (${COLUMNS.join(', ')}) VALUES ?`, [values]);
+          }
+          await connection.commit();
+          for (const [table, rows] of tables) {
+            const [found] = await connection.query<RowDataPacket[]>(
+              `SELECT id, grab_id FROM ${table} WHERE grab_id IN (?)`,
+              [rows.map((o) => o.grabId)],
+            );
+            for (const row of found) written.set(row['grab_id'] as string, row['id'] as string);
+          }
+        } catch (err) {
+          await connection.rollback().catch(() => undefined);
+          throw err;
+        } finally {
+          connection.release();
+        }
+      }),
+    );
+    return written;
+  }
+
+  async get(userId: string, orderId: string): Promise<Order | undefined> {
+    const { pool, table } = this.#locate(userId);
+    const [rows] = await pool.query<OrderRow[]>(`SELECT * FROM ${table} WHERE id = ? AND user_id = ?`, [
+      orderId,
+      userId,
+    ]);
+    return rows[0] === undefined ? undefined : toOrder(rows[0]);
+  }
+
+  /** A user's orders, newest first, `limit` at a time after `cursor` (an order id). */
+  async listForUser(
+    userId: string,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<{ items: Order[]; nextCursor: string | null }> {
+    const { pool, table } = this.#locate(userId);
+    const [rows] = await pool.query<OrderRow[]>(
+      `SELECT * FROM ${table} WHERE user_id = ? ${page.cursor === undefined ? '' : 'AND id < ?'} ORDER BY id DESC LIMIT ?`,
+      page.cursor === undefined ? [userId, page.limit + 1] : [userId, page.cursor, page.limit + 1],
+    );
+    const items = rows.slice(0, page.limit).map(toOrder);
+    return { items, nextCursor: rows.length > page.limit ? (items.at(-1)?.id ?? null) : null };
+  }
+
+  /**
+   * Moves an order from one status to another; true only for the one caller whose UPDATE changed
+   * the row, so concurrent cancels release stock once.
+   */
+  async transition(userId: string, orderId: string, from: OrderStatus, to: OrderStatus): Promise<boolean> {
+    const { pool, table } = this.#locate(userId);
+    const [result] = await pool.query(`UPDATE ${table} SET status = ? WHERE id = ? AND user_id = ? AND status = ?`, [
+      to,
+      orderId,
+      userId,
+      from,
+    ]);
+    return (result as { affectedRows: number }).affectedRows === 1;
+  }
+
+  /** Unused orders of a coupon, over every shard (a coupon with live orders must not be deleted). */
+  async countLive(couponId: string): Promise<number> {
+    return (await this.countByStatus(couponId)).UNUSED;
+  }
+
+  async countByStatus(couponId: string): Promise<Record<OrderStatus, number>> {
+    const counts: Record<OrderStatus, number> = { UNUSED: 0, USED: 0, CANCELLED: 0, EXPIRED: 0 };
+    await Promise.all(
+      this.#everyTable().map(async ({ pool, table }) => {
+        const [rows] = await pool.query<RowDataPacket[]>(
+          `SELECT status, COUNT(*) AS n FROM ${table} WHERE coupon_id = ? GROUP BY status`,
+          [couponId],
+        );
+        for (const row of rows) counts[row['status'] as OrderStatus] += Number(row['n']);
+      }),
+    );
+    return counts;
+  }
+
+  /** Every order of a coupon (reconciliation and invariant checks; bounded by the coupon's stock). */
+  async allForCoupon(couponId: string): Promise<Order[]> {
+    const parts = await Promise.all(
+      this.#everyTable().map(async ({ pool, table }) => {
+        const [rows] = await pool.query<OrderRow[]>(`SELECT * FROM ${table} WHERE coupon_id = ?`, [couponId]);
+        return rows.map(toOrder);
+      }),
+    );
+    return parts.flat();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#pools.map((pool) => pool.end()));
+  }
+}
+
+function toOrder(row: OrderRow): Order {
+  return {
+    id: row.id,
+    grabId: row.grab_id,
+    userId: row.user_id,
+    couponId: row.coupon_id,
+    seq: Number(row.seq),
+    status: row.status,
+    faceValueCents: Number(row.face_value_cents),
+    minSpendCents: Number(row.min_spend_cents),
+    validUntil: row.valid_until,
+    acceptedAt: row.accepted_at,
+    createdAt: row.created_at,
+  };
+}

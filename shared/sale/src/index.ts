@@ -1,0 +1,10 @@
+export { couponKeys, couponOfGrab, grabIdOf, isCouponId, OUTBOX_REGISTRY } from './keys.js';
+export {
+  type GrabOutcome,
+  type GrabRecord,
+  type GrabRefusal,
+  type GrabStatus,
+  Sale,
+  type SaleOptions,
+  type SaleSettings,
+} from './sale.js';

@@ -1,0 +1,42 @@
+/**
+ * Redis keys of one coupon. The `{c:<id>}` hash tag puts all of them in one slot, so every
+ * script below touches a single slot and runs unchanged on Redis Cluster.
+ */
+export function couponKeys(couponId: string) {
+  const tag = `ck:{c:${couponId}}`;
+  return {
+    /** hash: status, type, limit, start_ms, end_ms, total */
+    meta: `${tag}:meta`,
+    /** integer: units left to grab */
+    stock: `${tag}:stock`,
+    /** hash: userId → coupons held now (the per-user limit applies to this) */
+    holders: `${tag}:holders`,
+    /** hash: userId → grabs ever accepted (gives each order a unique sequence number) */
+    seqs: `${tag}:seqs`,
+    /** stream: accepted grabs waiting to be published to Kafka */
+    outbox: `${tag}:outbox`,
+    /** hash per grab: userId, status, seq, acceptedAt, orderId | reason */
+    grab: (grabId: string) => `${tag}:grab:${grabId}`,
+  };
+}
+
+/** Every coupon whose outbox the relay must drain (written at preheat, outside the grab path). */
+export const OUTBOX_REGISTRY = 'ck:outboxes';
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** A grab id carries its coupon id, so a result can be found from the grab id alone. */
+export function grabIdOf(couponId: string, unique: string): string {
+  return `${couponId}_${unique}`;
+}
+
+export function couponOfGrab(grabId: string): string | undefined {
+  const [couponId, unique, ...rest] = grabId.split('_');
+  return rest.length === 0 && couponId !== undefined && unique !== undefined && ULID.test(couponId) && ULID.test(unique)
+    ? couponId
+    : undefined;
+}
+
+export function isCouponId(value: string): boolean {
+  return ULID.test(value);
+}

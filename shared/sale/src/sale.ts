@@ -1,0 +1,160 @@
+import { defineScripts, type RedisClient } from '@couponkill/redis';
+import { ulid } from 'ulid';
+import { couponKeys, couponOfGrab, grabIdOf, OUTBOX_REGISTRY } from './keys.js';
+import { GRAB, PREHEAT, RELEASE, SUCCEED } from './scripts.js';
+
+/** What the sale of one coupon looks like in Redis. Times are epoch ms; 0 = no bound. */
+export interface SaleSettings {
+  readonly status: 'active' | 'inactive';
+  readonly type: 'seckill' | 'normal';
+  readonly perUserLimit: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly totalStock: number;
+}
+
+export type GrabRefusal = 'NOT_FOUND' | 'INACTIVE' | 'NOT_STARTED' | 'ENDED' | 'LIMIT_REACHED' | 'SOLD_OUT';
+
+export type GrabOutcome =
+  | {
+      readonly ok: true;
+      readonly grabId: string;
+      readonly seq: number;
+      readonly acceptedAt: number;
+      readonly stockLeft: number;
+    }
+  | { readonly ok: false; readonly refusal: GrabRefusal; readonly startsInMs?: number };
+
+export type GrabStatus = 'QUEUED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+export interface GrabRecord {
+  readonly grabId: string;
+  readonly couponId: string;
+  readonly userId: string;
+  readonly status: GrabStatus;
+  readonly seq: number;
+  readonly acceptedAt: number;
+  readonly orderId?: string;
+  readonly reason?: string;
+}
+
+export interface SaleOptions {
+  /** How long a grab's result stays readable. */
+  readonly recordTtlMs?: number;
+  /** Approximate cap of each outbox stream (entries are deleted once published anyway). */
+  readonly outboxMaxLength?: number;
+  /** The set of coupons with an outbox (one per deployment; tests use their own). */
+  readonly outboxRegistry?: string;
+}
+
+/** The sale state of every coupon, in Redis; each method is one atomic script or command. */
+export class Sale {
+  readonly #redis: RedisClient;
+  readonly #ttlMs: number;
+  readonly #outboxMax: number;
+  readonly #registry: string;
+  readonly #scripts;
+
+  constructor(redis: RedisClient, options: SaleOptions = {}) {
+    this.#redis = redis;
+    this.#ttlMs = options.recordTtlMs ?? 24 * 3600 * 1000;
+    this.#outboxMax = options.outboxMaxLength ?? 1_000_000;
+    this.#registry = options.outboxRegistry ?? OUTBOX_REGISTRY;
+    this.#scripts = defineScripts(redis, { grab: GRAB, release: RELEASE, succeed: SUCCEED, preheat: PREHEAT });
+  }
+
+  get redis(): RedisClient {
+    return this.#redis;
+  }
+
+  /**
+   * Writes a coupon's sale state (on create, update and preheat). The first call sets the stock;
+   * later ones move it by the change of the total, and refuse a total below what is already taken.
+   */
+  async preheat(
+    couponId: string,
+    s: SaleSettings,
+  ): Promise<{ readonly stockLeft: number } | { readonly belowSold: number }> {
+    const k = couponKeys(couponId);
+    const [outcome, value] = (await this.#scripts.preheat(
+      [k.meta, k.stock],
+      [s.status, s.type, s.perUserLimit, s.startMs, s.endMs, s.totalStock],
+    )) as [string, number];
+    if (outcome === 'BELOW_SOLD') return { belowSold: value };
+    await this.#redis.sadd(this.#registry, couponId);
+    return { stockLeft: value };
+  }
+
+  /** Decides one grab: all checks and, if it wins, stock, holder count, outbox and record at once. */
+  async grab(couponId: string, userId: string): Promise<GrabOutcome> {
+    const k = couponKeys(couponId);
+    const grabId = grabIdOf(couponId, ulid());
+    const [outcome, a, b, c] = (await this.#scripts.grab(
+      [k.meta, k.stock, k.holders, k.seqs, k.outbox, k.grab(grabId)],
+      [userId, grabId, this.#ttlMs, this.#outboxMax],
+    )) as [string, number, number, number];
+    if (outcome === 'OK') return { ok: true, grabId, seq: a, acceptedAt: b, stockLeft: c };
+    return outcome === 'NOT_STARTED'
+      ? { ok: false, refusal: 'NOT_STARTED', startsInMs: a }
+      : { ok: false, refusal: outcome as GrabRefusal };
+  }
+
+  /** Records the order of a grab; false when the grab was already settled otherwise. */
+  async succeed(grabId: string, orderId: string): Promise<boolean> {
+    const couponId = requireCoupon(grabId);
+    return (await this.#scripts.succeed([couponKeys(couponId).grab(grabId)], [orderId, this.#ttlMs])) === 1;
+  }
+
+  /**
+   * Gives the unit and the user's slot back exactly once: a QUEUED grab whose order can never be
+   * written (→ FAILED), or a SUCCEEDED grab whose order was cancelled or expired.
+   */
+  async release(
+    grabId: string,
+    userId: string,
+    change: { from: 'QUEUED' | 'SUCCEEDED'; to: 'FAILED' | 'CANCELLED'; reason: string; orderId?: string },
+  ): Promise<boolean> {
+    const k = couponKeys(requireCoupon(grabId));
+    const released = await this.#scripts.release(
+      [k.stock, k.holders, k.grab(grabId)],
+      [userId, change.from, change.to, change.reason, change.orderId ?? ''],
+    );
+    return released === 1;
+  }
+
+  async record(grabId: string): Promise<GrabRecord | undefined> {
+    const couponId = couponOfGrab(grabId);
+    if (couponId === undefined) return undefined;
+    const fields = await this.#redis.hgetall(couponKeys(couponId).grab(grabId));
+    if (fields['status'] === undefined || fields['userId'] === undefined) return undefined;
+    return {
+      grabId,
+      couponId,
+      userId: fields['userId'],
+      status: fields['status'] as GrabStatus,
+      seq: Number(fields['seq']),
+      acceptedAt: Number(fields['acceptedAt']),
+      ...(fields['orderId'] === undefined ? {} : { orderId: fields['orderId'] }),
+      ...(fields['reason'] === undefined || fields['reason'] === '' ? {} : { reason: fields['reason'] }),
+    };
+  }
+
+  /** Units left, or undefined when the coupon has no sale state (not preheated). */
+  async stockLeft(couponId: string): Promise<number | undefined> {
+    const value = await this.#redis.get(couponKeys(couponId).stock);
+    return value === null ? undefined : Number(value);
+  }
+
+  /** Drops a coupon's sale state (the coupon was deleted). */
+  async remove(couponId: string): Promise<void> {
+    const k = couponKeys(couponId);
+    await this.#redis.del(k.meta, k.stock, k.holders, k.seqs, k.outbox);
+    await this.#redis.srem(this.#registry, couponId);
+  }
+}
+
+function requireCoupon(grabId: string): string {
+  const couponId = couponOfGrab(grabId);
+  if (couponId === undefined) throw new Error(`not a grab id: ${grabId}`);
+  return couponId;
+}
