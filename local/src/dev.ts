@@ -3,9 +3,11 @@
  * as its own process (restarted when its code changes), the local gateway in front of them, and
  * demo data; prints where everything listens, and stops it all on Ctrl-C.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSigningKey } from '@couponkill/auth';
+import { createKafka, TOPICS } from '@couponkill/events';
 import { createHealth, pingMysql, pingRedis } from '@couponkill/health';
 import { createLogger } from '@couponkill/logging';
 import { createMetrics } from '@couponkill/metrics';
@@ -14,6 +16,7 @@ import { connectRuntimeClients } from './dev/clients.js';
 import { DEMO_ADMIN, DEMO_USERS, seedDemoData } from './dev/demo.js';
 import { type FunctionProcess, startFunction } from './dev/functions.js';
 import { functionsOf, loadRouteTable } from './gateway/route-table.js';
+import { KafkaSourceDispatcher } from './kafkasource/dispatcher.js';
 import { startGateway } from './gateway/server.js';
 import { pickPort, startLocalServers, stateDir } from './infra/index.js';
 
@@ -30,9 +33,11 @@ const servers = await startLocalServers({
 });
 const clients = await connectRuntimeClients(servers.endpoints);
 const functions: FunctionProcess[] = [];
+const stopFirst: Array<() => Promise<void>> = [];
 
 async function shutdown(signal: string): Promise<void> {
   say(`\n${signal}: stopping…`);
+  for (const stop of stopFirst) await stop().catch(() => undefined);
   await Promise.all(functions.map((fn) => fn.process.stop()));
   await clients.close();
   await servers.stop();
@@ -57,24 +62,49 @@ const common = {
   AUTH_ISSUER: 'https://auth.couponkill.local',
   LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
 };
+const jwks = (ports: Map<string, number>) => `http://127.0.0.1:${ports.get('user-auth')}/.well-known/jwks.json`;
+const jobToken = readOrCreateSecret(join(stateDir(PROFILE), 'job-token'));
+const brokerList = servers.endpoints.kafkaBrokers.join(',');
+/** Each function's environment, as its container gets it in the cluster; started in this order. */
 const envOf: Record<string, (ports: Map<string, number>) => Record<string, string>> = {
   'user-auth': () => ({ ...common, MIGRATE_ON_START: 'true', AUTH_SIGNING_KEYS: signingKeys, TRUSTED_PROXY_HOPS: '1' }),
-  'user-lookup': (ports) => ({
-    ...common,
-    AUTH_JWKS_URL: `http://127.0.0.1:${ports.get('user-auth')}/.well-known/jwks.json`,
-  }),
+  'create-order': () => ({ ...common, MIGRATE_ON_START: 'true' }),
+  'coupon-admin': (ports) => ({ ...common, MIGRATE_ON_START: 'true', AUTH_JWKS_URL: jwks(ports) }),
+  'user-lookup': (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports) }),
+  'grab-coupon': (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports) }),
+  'grab-result': (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports) }),
+  orders: (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports), JOB_TOKEN: jobToken }),
+  'outbox-relay': () => ({ ...common, KAFKA_BROKERS: brokerList, CREATE_TOPICS: 'true', TOPIC_PARTITIONS: '12' }),
 };
+for (const name of functionsOf(table)) {
+  if (envOf[name] === undefined)
+    throw new Error(`functions/routes.yaml names ${name}, which make dev does not know how to configure`);
+}
 
 const upstreams = new Map<string, number>();
-for (const name of functionsOf(table)) {
-  const env = envOf[name]?.(upstreams);
-  if (env === undefined)
-    throw new Error(`functions/routes.yaml names ${name}, which make dev does not know how to configure`);
+for (const [name, env] of Object.entries(envOf)) {
   say(`  starting function ${name}…`);
-  const fn = await startFunction(name, { profile: PROFILE, env, watch: true });
+  const fn = await startFunction(name, { profile: PROFILE, env: env(upstreams), watch: true });
   functions.push(fn);
   upstreams.set(name, fn.port);
 }
+
+// The KafkaSource in front of the order worker.
+const source = new KafkaSourceDispatcher({
+  name: 'create-order-source',
+  kafka: createKafka({ brokers: servers.endpoints.kafkaBrokers, clientId: 'kafkasource', logger: log }),
+  groupId: 'create-order',
+  topics: [TOPICS.grabAccepted],
+  sink: `http://127.0.0.1:${upstreams.get('create-order')}/`,
+  deadLetterTopic: TOPICS.grabAcceptedDlq,
+  ordering: 'unordered',
+  retry: 10,
+  backoffDelayMs: 200,
+  backoffPolicy: 'exponential',
+  logger: log,
+});
+await source.start();
+stopFirst.push(() => source.stop());
 
 const health = createHealth({ timeoutMs: 1500, cacheMs: 1000 });
 health.addCheck('redis', pingRedis(clients.redis));
@@ -108,7 +138,7 @@ await startGateway({
     },
   ],
 });
-await seedDemoData(gatewayUrl, servers.endpoints.mysqlUrl, userShardingSchema.parse({}));
+const coupons = await seedDemoData(gatewayUrl, servers.endpoints.mysqlUrl, userShardingSchema.parse({}));
 
 const { redisUrl, mysqlUrl, kafkaBrokers, nacos } = servers.endpoints;
 const logs = stateDir(PROFILE, 'functions');
@@ -123,4 +153,14 @@ ${functions.map((fn) => `  ${fn.name.padEnd(14)} http://127.0.0.1:${fn.port}   l
 
 Demo accounts: admin ${DEMO_ADMIN.username} / ${DEMO_ADMIN.password}; users ${DEMO_USERS.map((u) => `${u.username} / ${u.password}`).join(', ')}
   curl -s ${gatewayUrl}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"${DEMO_ADMIN.username}","password":"${DEMO_ADMIN.password}"}'
+Demo coupons: ${coupons.map((c) => `${c.name} (${c.id})`).join(', ')}
+  TOKEN=$(curl -s ${gatewayUrl}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"alice","password":"alice-password"}' | jq -r .accessToken)
+  curl -s -X POST ${gatewayUrl}/api/v1/coupons/${coupons[0]?.id ?? '<id>'}/grab -H "authorization: Bearer $TOKEN"
+Jobs: curl -s -X POST http://127.0.0.1:${upstreams.get('orders')}/jobs/expire-orders -H "authorization: Bearer ${jobToken}"
 Functions restart when their code changes. Press Ctrl-C to stop everything.`);
+
+/** A random secret kept with the dev state (so it survives restarts of make dev). */
+function readOrCreateSecret(file: string): string {
+  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}

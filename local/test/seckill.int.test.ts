@@ -2,25 +2,8 @@ import { endpoints } from '@couponkill/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GrabAttempt, fireGrabs } from '../src/testing/grab-load.js';
 import { checkInvariants } from '../src/testing/invariants.js';
+import { settle, shuffle } from '../src/testing/sale-load.js';
 import { SeckillRig } from '../src/testing/seckill-rig.js';
-
-/** Fisher–Yates: every order equally likely (sort with a random comparator is badly biased). */
-function shuffle<T>(items: T[]): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-}
-
-async function settle(rig: SeckillRig, grabIds: readonly string[], timeoutMs = 90_000): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    const records = await Promise.all(grabIds.map((id) => rig.sale.record(id)));
-    if (records.every((r) => r !== undefined && r.status !== 'QUEUED')) return performance.now() - started;
-    if (performance.now() - started > timeoutMs) throw new Error(`grabs still QUEUED after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('seckill: grab → outbox → Kafka → order worker → shards, under concurrency', () => {
   const rig = new SeckillRig(endpoints());

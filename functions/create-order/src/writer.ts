@@ -75,7 +75,9 @@ export class OrderWriter {
         grabs.map(async (g): Promise<OrderOutcome> => {
           const orderId = written.get(g.grabId);
           if (orderId !== undefined) {
-            await sale.succeed(g.grabId, orderId);
+            // The record outlives the order's validity by a day: cancel and expiry release through it.
+            const validDays = termsOf.get(g.couponId)?.validDays ?? 0;
+            await sale.succeed(g.grabId, orderId, (validDays + 1) * DAY_MS);
             return { status: 'SUCCEEDED', orderId };
           }
           const reason = termsOf.get(g.couponId) === undefined ? 'COUPON_GONE' : 'SEQ_TAKEN';

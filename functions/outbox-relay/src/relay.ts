@@ -81,6 +81,10 @@ export class OutboxRelay {
         backoffMs = Math.min(2000, backoffMs === 0 ? 100 : backoffMs * 2);
         this.#o.logger.warn({ err, backoffMs }, 'outbox relay round failed; entries stay in Redis');
         await sleep(backoffMs);
+        // A fresh producer after a failure: kafkajs can hang on its old connections and producer id.
+        await this.#o.producer
+          .reset()
+          .catch((resetErr: unknown) => this.#o.logger.warn({ err: resetErr }, 'producer reset failed'));
       }
     }
   }

@@ -8,8 +8,21 @@ export const DEMO_USERS = [
   { username: 'bob', password: 'bob-password', phone: '+8613800000002' },
 ];
 
-/** Demo data of `make dev`: an administrator (created in the database) and users (registered over HTTP). */
-export async function seedDemoData(gatewayUrl: string, mysqlUrl: string, sharding: UserSharding): Promise<void> {
+export interface DemoCoupon {
+  readonly id: string;
+  readonly name: string;
+}
+
+/**
+ * Demo data of `make dev`: an administrator (created in the database), users (registered over
+ * HTTP) and, when there are no coupons yet, a seckill and a normal coupon (created over HTTP by
+ * the administrator). Returns the coupons on sale.
+ */
+export async function seedDemoData(
+  gatewayUrl: string,
+  mysqlUrl: string,
+  sharding: UserSharding,
+): Promise<DemoCoupon[]> {
   const users = UserStore.open(mysqlUrl, sharding, 1);
   try {
     await createAdmin(users, DEMO_ADMIN).catch(ignoreExisting);
@@ -28,6 +41,51 @@ export async function seedDemoData(gatewayUrl: string, mysqlUrl: string, shardin
       );
     }
   }
+  const listed = await call<{ items: DemoCoupon[] }>(gatewayUrl, 'GET', '/api/v1/coupons?limit=10');
+  if (listed.items.length > 0) return listed.items;
+  const login = await call<{ accessToken: string }>(gatewayUrl, 'POST', '/api/v1/auth/login', {
+    username: DEMO_ADMIN.username,
+    password: DEMO_ADMIN.password,
+  });
+  const now = Date.now();
+  const created: DemoCoupon[] = [];
+  for (const coupon of [
+    {
+      name: 'Flash sale: 50 off',
+      type: 'seckill',
+      faceValue: 5000,
+      minSpend: 10000,
+      validDays: 7,
+      perUserLimit: 2,
+      totalStock: 1000,
+      window: { start: new Date(now - 60_000).toISOString(), end: new Date(now + 6 * 3600_000).toISOString() },
+    },
+    {
+      name: 'Welcome: 5 off',
+      type: 'normal',
+      faceValue: 500,
+      minSpend: 2000,
+      validDays: 30,
+      perUserLimit: 1,
+      totalStock: 100_000,
+    },
+  ]) {
+    created.push(await call<DemoCoupon>(gatewayUrl, 'POST', '/api/v1/coupons', coupon, login.accessToken));
+  }
+  return created;
+}
+
+async function call<T>(base: string, method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path} failed: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
 }
 
 function ignoreExisting(err: unknown): void {

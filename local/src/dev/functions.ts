@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { REPO_ROOT, stateDir } from '../infra/paths.js';
-import { pickPort } from '../infra/ports.js';
+import { pickPort, requirePort } from '../infra/ports.js';
 import { type ServerProcess, spawnServer, waitFor } from '../infra/process.js';
 
 export interface FunctionProcess {
@@ -25,7 +25,8 @@ const TSX_CLI = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
  * contract (PORT, FUNCTION_TARGET, FUNCTION_SOURCE, config), from its TypeScript sources.
  */
 export async function startFunction(name: string, options: FunctionStartOptions): Promise<FunctionProcess> {
-  const port = await pickPort(options.port);
+  // A restarted function comes back on its port: the gateway and event sources know it there.
+  const port = options.port === undefined ? await pickPort() : await requirePort(options.port);
   const dir = stateDir(options.profile, 'functions');
   const server = spawnServer({
     name,

@@ -7,6 +7,7 @@ import { REPO_ROOT } from '../infra/paths.js';
 const routeSchema = z.union([
   z.strictObject({ exact: z.string().startsWith('/'), function: z.string() }),
   z.strictObject({ prefix: z.string().startsWith('/'), function: z.string() }),
+  z.strictObject({ regex: z.string().startsWith('^').endsWith('$'), function: z.string() }),
 ]);
 const tableSchema = z.strictObject({ routes: z.array(routeSchema).min(1) });
 
@@ -19,16 +20,13 @@ export function loadRouteTable(file = join(REPO_ROOT, 'functions', 'routes.yaml'
 
 /** The function that serves `path`, by the first matching entry. */
 export function routeFor(table: readonly RouteEntry[], path: string): string | undefined {
-  for (const entry of table) {
-    if (
-      'exact' in entry
-        ? path === entry.exact
-        : path === entry.prefix.replace(/\/$/, '') || path.startsWith(entry.prefix)
-    ) {
-      return entry.function;
-    }
-  }
-  return undefined;
+  return table.find((entry) => matches(entry, path))?.function;
+}
+
+function matches(entry: RouteEntry, path: string): boolean {
+  if ('exact' in entry) return path === entry.exact;
+  if ('regex' in entry) return new RegExp(entry.regex).test(path);
+  return path === entry.prefix.replace(/\/$/, '') || path.startsWith(entry.prefix);
 }
 
 /** Every function the table names, in order of first appearance. */

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheDir, stateDir } from './paths.js';
-import { pickPort } from './ports.js';
+import { pickPort, requirePort } from './ports.js';
 import { runInstallStep } from './install.js';
 import { spawnServer, stopByPidFile, waitFor } from './process.js';
 import type { RunningServer, StartOptions } from './types.js';
@@ -72,8 +72,19 @@ export async function startKafka(options: KafkaOptions): Promise<RunningServer<s
   const pidFile = join(dir, 'kafka.pid');
   await stopByPidFile(pidFile, 20_000);
   const dataDir = join(dir, 'data');
-  const port = await pickPort(options.port);
-  const controllerPort = await pickPort(options.port === undefined ? undefined : options.port + 1);
+  // A broker restarted on its data comes back on the same ports: clients and the controller
+  // quorum know it by those. A fresh one takes the preferred ports or free ones.
+  const portsFile = join(dir, 'ports.json');
+  const previous =
+    existsSync(join(dataDir, 'meta.properties')) && existsSync(portsFile)
+      ? (JSON.parse(readFileSync(portsFile, 'utf8')) as { port: number; controllerPort: number })
+      : undefined;
+  const port = previous === undefined ? await pickPort(options.port) : await requirePort(previous.port);
+  const controllerPort =
+    previous === undefined
+      ? await pickPort(options.port === undefined ? undefined : options.port + 1)
+      : await requirePort(previous.controllerPort);
+  writeFileSync(portsFile, JSON.stringify({ port, controllerPort }));
   const properties = join(dir, 'server.properties');
   writeFileSync(
     properties,

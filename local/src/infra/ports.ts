@@ -40,3 +40,14 @@ export async function pickPort(preferred?: number): Promise<number> {
     }
   }
 }
+
+/** Waits (bounded) until `port` is free: a restarted server must come back where its clients look. */
+export async function requirePort(port: number, timeoutMs = 15_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await portFree(port))) {
+    if (Date.now() > deadline) throw new Error(`port ${port} is still in use after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  handedOut.add(port);
+  return port;
+}

@@ -65,7 +65,7 @@ export function spawnServer(options: SpawnOptions): ServerProcess {
     alive: () => running,
     async stop(graceMs = 10_000) {
       if (!running) return;
-      signal(pid, 'SIGTERM');
+      signal(-pid, 'SIGTERM'); // the whole process group: a server's own children go too
       const grace = new AbortController();
       const timedOut = await Promise.race([
         exited.then(() => false),
@@ -73,7 +73,7 @@ export function spawnServer(options: SpawnOptions): ServerProcess {
       ]);
       grace.abort(); // no timer may keep the test runner alive
       if (timedOut) {
-        signal(pid, 'SIGKILL');
+        signal(-pid, 'SIGKILL');
         await exited;
       }
     },

@@ -25,6 +25,8 @@ export interface KafkaSourceOptions {
   readonly backoffDelayMs: number;
   readonly backoffPolicy: 'exponential' | 'linear';
   readonly requestTimeoutMs?: number;
+  /** Fault injection: POST every record this many times (at-least-once taken to the extreme). */
+  readonly deliveries?: number;
   readonly logger: Logger;
 }
 
@@ -100,8 +102,12 @@ export class KafkaSourceDispatcher {
     await payload.commitOffsetsIfNecessary(commitOf(payload, last));
   }
 
-  /** Delivers one record until it is accepted or dead-lettered; never throws. */
   async #deliver(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    for (let i = 0; i < (this.#o.deliveries ?? 1); i++) await this.#deliverOnce(topic, partition, message);
+  }
+
+  /** Delivers one record until it is accepted or dead-lettered; throws only when stopping. */
+  async #deliverOnce(topic: string, partition: number, message: KafkaMessage): Promise<void> {
     const request = toHttp(asCloudEvent(this.#o.name, topic, partition, message));
     let lastError = '';
     for (let attempt = 0; attempt <= this.#o.retry && this.#running; attempt++) {

@@ -11,11 +11,13 @@ import { createGrabCoupon } from '@couponkill/fn-grab-coupon/app';
 import { loadGrabCouponConfig } from '@couponkill/fn-grab-coupon/config';
 import { OutboxRelay } from '@couponkill/fn-outbox-relay/relay';
 import { createLogger } from '@couponkill/logging';
+import { removeStateDir } from '../infra/paths.js';
 import { OrderStore, orderShardingSchema } from '@couponkill/orders';
 import { createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import { serve, type TestEndpoints, uniqueName } from '@couponkill/testkit';
 import type { Kafka } from 'kafkajs';
+import { type FunctionProcess, startFunction } from '../dev/functions.js';
 import { KafkaSourceDispatcher, type KafkaSourceOptions } from '../kafkasource/dispatcher.js';
 
 const ISSUER = 'https://auth.couponkill.test';
@@ -34,7 +36,11 @@ export class SeckillRig {
     tablesPerDatabase: 4,
   });
   readonly couponsDb = `${this.prefix}_coupons`;
-  readonly logger = createLogger({ name: 'seckill-rig', level: 'warn' });
+  // Fault tests make Kafka clients log connection errors by design: quiet unless asked for.
+  readonly logger = createLogger({
+    name: 'seckill-rig',
+    level: process.env['RIG_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent',
+  });
   readonly #closers: Array<() => Promise<void>> = [];
 
   redis!: RedisClient;
@@ -47,10 +53,15 @@ export class SeckillRig {
   workerUrl!: string;
   relay!: OutboxRelay;
   dispatcher!: KafkaSourceDispatcher;
+  /** The order worker, when it runs as a process of its own (to be killed in fault tests). */
+  worker: FunctionProcess | undefined;
+  #workerEnv: Record<string, string> = {};
 
   constructor(readonly endpoints: TestEndpoints) {}
 
-  async start(options: { dispatcher?: Partial<KafkaSourceOptions>; partitions?: number } = {}): Promise<this> {
+  async start(
+    options: { dispatcher?: Partial<KafkaSourceOptions>; partitions?: number; workerProcess?: boolean } = {},
+  ): Promise<this> {
     const { mysqlUrl, redisUrl, kafkaBrokers } = this.endpoints;
     this.redis = createRedis(redisOptionsSchema.parse({ url: redisUrl }), 'seckill-rig');
     this.sale = new Sale(this.redis, { outboxRegistry: this.registry });
@@ -94,17 +105,23 @@ export class SeckillRig {
 
     const config = join(mkdtempSync(join(tmpdir(), 'ck-rig-')), 'create-order.yaml');
     writeFileSync(config, JSON.stringify({ orderSharding: this.ordersSharding }));
-    const worker = await createCreateOrder(
-      loadCreateOrderConfig({
-        MYSQL_URL: mysqlUrl,
-        COUPONS_DATABASE: this.couponsDb,
-        REDIS_URL: redisUrl,
-        CONFIG_FILE: config,
-      }),
-    );
-    const workerServer = await serve(worker.handler);
-    this.workerUrl = workerServer.url;
-    this.#closers.push(workerServer.close, () => worker.close());
+    this.#workerEnv = {
+      MYSQL_URL: mysqlUrl,
+      COUPONS_DATABASE: this.couponsDb,
+      REDIS_URL: redisUrl,
+      CONFIG_FILE: config,
+      LOG_LEVEL: 'warn',
+    };
+    if (options.workerProcess === true) {
+      this.worker = await startFunction('create-order', { profile: this.prefix, env: this.#workerEnv });
+      this.workerUrl = `http://127.0.0.1:${this.worker.port}`;
+      this.#closers.push(async () => this.worker?.process.stop());
+    } else {
+      const worker = await createCreateOrder(loadCreateOrderConfig(this.#workerEnv));
+      const workerServer = await serve(worker.handler);
+      this.workerUrl = workerServer.url;
+      this.#closers.push(workerServer.close, () => worker.close());
+    }
 
     const producer = new EventProducer(this.kafka);
     await producer.connect();
@@ -144,6 +161,16 @@ export class SeckillRig {
     return this;
   }
 
+  /** Starts the order worker process again on its port (after a fault test killed it). */
+  async restartWorker(): Promise<void> {
+    if (this.worker === undefined) throw new Error('the worker runs in-process');
+    this.worker = await startFunction('create-order', {
+      profile: this.prefix,
+      env: this.#workerEnv,
+      port: this.worker.port,
+    });
+  }
+
   /** Creates a coupon and writes its sale state, as coupon-admin does. */
   async coupon(input: Partial<NewCoupon> = {}): Promise<Coupon> {
     const coupon = await this.coupons.create({
@@ -179,5 +206,6 @@ export class SeckillRig {
       await server.query(`DROP DATABASE IF EXISTS \`${db}\``);
     }
     await server.end();
+    removeStateDir(this.prefix);
   }
 }

@@ -96,10 +96,20 @@ export async function ensureTopics(
  * replica (acks = -1): when `send` resolves, the events survive a broker crash.
  */
 export class EventProducer {
-  readonly #producer: Producer;
+  readonly #kafka: Kafka;
+  readonly #sendTimeoutMs: number;
+  #producer: Producer;
+  #connected = false;
 
-  constructor(kafka: Kafka) {
-    this.#producer = kafka.producer({
+  /** @param sendTimeoutMs a send that has not settled by then fails (and `reset` starts afresh) */
+  constructor(kafka: Kafka, sendTimeoutMs = 15_000) {
+    this.#kafka = kafka;
+    this.#sendTimeoutMs = sendTimeoutMs;
+    this.#producer = this.#create();
+  }
+
+  #create(): Producer {
+    return this.#kafka.producer({
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
@@ -108,20 +118,48 @@ export class EventProducer {
     });
   }
 
-  connect(): Promise<void> {
-    return this.#producer.connect();
+  async connect(): Promise<void> {
+    await this.#producer.connect();
+    this.#connected = true;
   }
 
   disconnect(): Promise<void> {
+    this.#connected = false;
     return this.#producer.disconnect();
   }
 
-  send(topic: string, events: ReadonlyArray<{ event: CloudEvent<unknown>; key: string }>): Promise<RecordMetadata[]> {
-    return this.#producer.send({
-      topic,
-      acks: -1,
-      messages: events.map(({ event, key }) => toKafkaMessage(event, key)),
+  /**
+   * Drops the connections and the producer id and starts a new producer. After a broker
+   * restart kafkajs' idempotent producer can wait forever on its old state; a fresh one does not.
+   */
+  async reset(): Promise<void> {
+    const old = this.#producer;
+    this.#producer = this.#create();
+    this.#connected = false; // the next send connects (Kafka may still be down now)
+    // Not awaited: disconnecting a producer whose broker is gone can wait for ever.
+    void old.disconnect().catch(() => undefined);
+  }
+
+  async send(
+    topic: string,
+    events: ReadonlyArray<{ event: CloudEvent<unknown>; key: string }>,
+  ): Promise<RecordMetadata[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Kafka send not acknowledged within ${this.#sendTimeoutMs} ms`)),
+        this.#sendTimeoutMs,
+      );
     });
+    try {
+      if (!this.#connected) await Promise.race([this.connect(), timeout]);
+      return await Promise.race([
+        this.#producer.send({ topic, acks: -1, messages: events.map(({ event, key }) => toKafkaMessage(event, key)) }),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

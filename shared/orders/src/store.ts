@@ -216,6 +216,27 @@ export class OrderStore {
     return counts;
   }
 
+  /**
+   * Up to `limit` UNUSED orders whose `valid_until` is at or before `now`, earliest first, over
+   * every (database, table). Each table answers from `ix_orders_N_expiry (status, valid_until)`
+   * with at most `limit` rows, so one call reads at most tables × limit rows.
+   */
+  async findExpired(limit: number, now: Date = new Date()): Promise<Order[]> {
+    const parts = await Promise.all(
+      this.#everyTable().map(async ({ pool, table }) => {
+        const [rows] = await pool.query<OrderRow[]>(
+          `SELECT * FROM ${table} WHERE status = 'UNUSED' AND valid_until <= ? ORDER BY valid_until LIMIT ?`,
+          [now, limit],
+        );
+        return rows.map(toOrder);
+      }),
+    );
+    return parts
+      .flat()
+      .sort((a, b) => a.validUntil.getTime() - b.validUntil.getTime())
+      .slice(0, limit);
+  }
+
   /** Every order of a coupon (reconciliation and invariant checks; bounded by the coupon's stock). */
   async allForCoupon(couponId: string): Promise<Order[]> {
     const parts = await Promise.all(

@@ -1,7 +1,7 @@
 import { defineScripts, type RedisClient } from '@couponkill/redis';
 import { ulid } from 'ulid';
 import { couponKeys, couponOfGrab, grabIdOf, OUTBOX_REGISTRY } from './keys.js';
-import { GRAB, PREHEAT, RELEASE, SUCCEED } from './scripts.js';
+import { GRAB, PREHEAT, RELEASE, RESTORE, SUCCEED } from './scripts.js';
 
 /** What the sale of one coupon looks like in Redis. Times are epoch ms; 0 = no bound. */
 export interface SaleSettings {
@@ -60,7 +60,13 @@ export class Sale {
     this.#ttlMs = options.recordTtlMs ?? 24 * 3600 * 1000;
     this.#outboxMax = options.outboxMaxLength ?? 1_000_000;
     this.#registry = options.outboxRegistry ?? OUTBOX_REGISTRY;
-    this.#scripts = defineScripts(redis, { grab: GRAB, release: RELEASE, succeed: SUCCEED, preheat: PREHEAT });
+    this.#scripts = defineScripts(redis, {
+      grab: GRAB,
+      release: RELEASE,
+      succeed: SUCCEED,
+      preheat: PREHEAT,
+      restore: RESTORE,
+    });
   }
 
   get redis(): RedisClient {
@@ -99,10 +105,19 @@ export class Sale {
       : { ok: false, refusal: outcome as GrabRefusal };
   }
 
-  /** Records the order of a grab; false when the grab was already settled otherwise. */
-  async succeed(grabId: string, orderId: string): Promise<boolean> {
+  /**
+   * Records the order of a grab; false when the grab was already settled otherwise. The record is
+   * kept `keepForMs` (at least the order's validity, so a cancel or an expiry can still release
+   * its unit exactly once through it).
+   */
+  async succeed(grabId: string, orderId: string, keepForMs = this.#ttlMs): Promise<boolean> {
     const couponId = requireCoupon(grabId);
-    return (await this.#scripts.succeed([couponKeys(couponId).grab(grabId)], [orderId, this.#ttlMs])) === 1;
+    return (
+      (await this.#scripts.succeed(
+        [couponKeys(couponId).grab(grabId)],
+        [orderId, Math.max(keepForMs, this.#ttlMs)],
+      )) === 1
+    );
   }
 
   /**
@@ -137,6 +152,46 @@ export class Sale {
       ...(fields['orderId'] === undefined ? {} : { orderId: fields['orderId'] }),
       ...(fields['reason'] === undefined || fields['reason'] === '' ? {} : { reason: fields['reason'] }),
     };
+  }
+
+  /** The per-user counters: coupons held now, and grabs ever accepted (sequence numbers). */
+  async counters(couponId: string): Promise<{ holders: Map<string, number>; seqs: Map<string, number> }> {
+    const k = couponKeys(couponId);
+    const [holders, seqs] = await Promise.all([this.#redis.hgetall(k.holders), this.#redis.hgetall(k.seqs)]);
+    const toMap = (h: Record<string, string>) => new Map(Object.entries(h).map(([u, n]) => [u, Number(n)]));
+    return { holders: toMap(holders), seqs: toMap(seqs) };
+  }
+
+  /** Entries waiting in the coupon's outbox (published or not yet acknowledged). */
+  async outboxLength(couponId: string): Promise<number> {
+    return this.#redis.xlen(couponKeys(couponId).outbox);
+  }
+
+  /**
+   * Replaces the sale state with one rebuilt elsewhere (from the orders in MySQL): settings,
+   * units left, and per user the coupons held and the highest sequence number used.
+   */
+  async restore(
+    couponId: string,
+    s: SaleSettings,
+    state: { stockLeft: number; users: ReadonlyArray<{ userId: string; held: number; seq: number }> },
+  ): Promise<void> {
+    const k = couponKeys(couponId);
+    await this.#scripts.restore(
+      [k.meta, k.stock, k.holders, k.seqs],
+      [
+        s.status,
+        s.type,
+        s.perUserLimit,
+        s.startMs,
+        s.endMs,
+        s.totalStock,
+        state.stockLeft,
+        state.users.length,
+        ...state.users.flatMap((u) => [u.userId, u.held, u.seq]),
+      ],
+    );
+    await this.#redis.sadd(this.#registry, couponId);
   }
 
   /** Units left, or undefined when the coupon has no sale state (not preheated). */

@@ -93,3 +93,24 @@ end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'type', ARGV[2], 'limit', ARGV[3], 'start_ms', ARGV[4], 'end_ms', ARGV[5], 'total', total)
 return {'OK', tonumber(redis.call('GET', KEYS[2]))}`,
 };
+
+/**
+ * Replaces a coupon's sale state with one rebuilt from the orders (reconciliation after Redis
+ * lost data or drifted). Atomic, so no grab sees a half-written state.
+ * KEYS: meta, stock, holders, seqs
+ * ARGV: status, type, limit, start_ms, end_ms, total, stockLeft, n, then n × (userId, held, seq)
+ */
+export const RESTORE = {
+  keys: 4,
+  lua: `
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'type', ARGV[2], 'limit', ARGV[3], 'start_ms', ARGV[4], 'end_ms', ARGV[5], 'total', ARGV[6])
+redis.call('SET', KEYS[2], ARGV[7])
+local n = tonumber(ARGV[8])
+for i = 0, n - 1 do
+  local user, held, seq = ARGV[9 + i * 3], tonumber(ARGV[10 + i * 3]), ARGV[11 + i * 3]
+  if held > 0 then redis.call('HSET', KEYS[3], user, held) end
+  redis.call('HSET', KEYS[4], user, seq)
+end
+return 1`,
+};

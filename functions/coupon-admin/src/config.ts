@@ -1,0 +1,45 @@
+import { loadConfig } from '@couponkill/config';
+import { couponsDatabaseSchema, DEFAULT_COUPONS_DATABASE } from '@couponkill/coupons';
+import { orderShardingSchema } from '@couponkill/orders';
+import { redisOptionsSchema } from '@couponkill/redis';
+import { z } from 'zod';
+
+export const couponAdminConfigSchema = z.object({
+  mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  couponsDatabase: couponsDatabaseSchema.default(DEFAULT_COUPONS_DATABASE),
+  redis: redisOptionsSchema.prefault({}),
+  /** Where live orders are counted before a delete (CONFIG_FILE, like the other functions' sharding). */
+  orderSharding: orderShardingSchema.prefault({}),
+  /** Apply the coupon schema migrations at start (local runs); clusters run them as a Job. */
+  migrateOnStart: z.boolean().default(false),
+  auth: z
+    .object({
+      issuer: z.string().min(1).default('https://auth.couponkill.local'),
+      audience: z.string().min(1).default('couponkill'),
+      /** user-auth's `/.well-known/jwks.json`. */
+      jwksUrl: z.url().default('http://user-auth.couponkill.svc.cluster.local/.well-known/jwks.json'),
+    })
+    .prefault({}),
+});
+export type CouponAdminConfig = z.output<typeof couponAdminConfigSchema>;
+
+export function loadCouponAdminConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(
+    {
+      name: 'coupon-admin',
+      schema: couponAdminConfigSchema,
+      fileEnv: 'CONFIG_FILE',
+      env: {
+        MYSQL_URL: 'mysqlUrl',
+        COUPONS_DATABASE: 'couponsDatabase',
+        REDIS_URL: 'redis.url',
+        REDIS_MODE: 'redis.mode',
+        MIGRATE_ON_START: 'migrateOnStart',
+        AUTH_ISSUER: 'auth.issuer',
+        AUTH_AUDIENCE: 'auth.audience',
+        AUTH_JWKS_URL: 'auth.jwksUrl',
+      },
+    },
+    { env },
+  );
+}

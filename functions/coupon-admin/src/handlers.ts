@@ -1,0 +1,187 @@
+import { authenticate, requireRole, type Verify } from '@couponkill/auth';
+import { type Coupon, type CouponStore, publicCoupon, toSaleSettings } from '@couponkill/coupons';
+import { AppError } from '@couponkill/errors';
+import { parseWith, type Route } from '@couponkill/http';
+import type { Logger } from '@couponkill/logging';
+import { isCouponId, type Sale, type SaleSettings } from '@couponkill/sale';
+import {
+  couponPatchOf,
+  createBodyOf,
+  createCouponBodySchema,
+  deleteQuerySchema,
+  listQuerySchema,
+  newCouponOf,
+  patchCouponBodySchema,
+} from './schemas.js';
+
+/** Orders of a coupon that are neither used, cancelled nor expired; answered by the order store. */
+export type CountLiveOrders = (couponId: string) => Promise<number>;
+
+export interface CouponAdminDeps {
+  readonly verify: Verify;
+  readonly coupons: CouponStore;
+  readonly sale: Sale;
+  readonly countLiveOrders: CountLiveOrders;
+}
+
+type Headers = Parameters<typeof authenticate>[1];
+
+// A malformed id gets the same 404 as an unknown one: there is nothing else to say about it.
+const notFound = () => new AppError('NOT_FOUND', 'No such coupon.');
+
+/** The coupon as answered: its definition plus the units left in the sale (null: not preheated). */
+const view = (coupon: Coupon, remaining: number | undefined) => ({
+  ...publicCoupon(coupon),
+  remaining: remaining ?? null,
+});
+
+export function couponAdminRoutes(deps: CouponAdminDeps): Route[] {
+  const requireAdmin = async (headers: Headers) => requireRole(await authenticate(deps.verify, headers), 'admin');
+
+  /** Writes the sale state; a total below what is already taken is a 409 naming the count. */
+  const preheat = async (coupon: Coupon): Promise<number> => {
+    const outcome = await deps.sale.preheat(coupon.id, toSaleSettings(coupon));
+    if ('belowSold' in outcome) {
+      throw new AppError(
+        'CONFLICT',
+        `${outcome.belowSold} units of this coupon are already taken; totalStock cannot go below ${outcome.belowSold}.`,
+      );
+    }
+    return outcome.stockLeft;
+  };
+
+  /**
+   * Best effort after MySQL refused what Redis already took: puts the previous sale state back.
+   * If even that fails, the log says so; `POST …/preheat` rewrites the state from MySQL later.
+   */
+  const restore = async (id: string, previous: SaleSettings | undefined, log: Logger, err: unknown) => {
+    let restored = false;
+    try {
+      if (previous === undefined) await deps.sale.remove(id);
+      // Refused when grabs took the units a raised total added in the meantime.
+      restored = previous === undefined || 'stockLeft' in (await deps.sale.preheat(id, previous));
+    } catch (restoreErr) {
+      log.error({ err: restoreErr, couponId: id }, 'could not restore the sale state');
+    }
+    if (!restored) log.error({ err, couponId: id }, 'the sale state differs from MySQL; preheat the coupon');
+  };
+
+  return [
+    {
+      method: 'POST',
+      path: '/api/v1/coupons',
+      async handler({ req, body, log }) {
+        await requireAdmin(req.headers);
+        const input = parseWith(createCouponBodySchema, body, 'body');
+        // The row is inserted, the sale state written, then the row committed: a coupon is never
+        // listed without its stock, and a failed preheat leaves nothing behind to retry around.
+        let written: string | undefined;
+        let remaining = 0;
+        try {
+          const coupon = await deps.coupons.create(newCouponOf(input), async (created) => {
+            written = created.id;
+            remaining = await preheat(created);
+          });
+          return { status: 201, body: view(coupon, remaining) };
+        } catch (err) {
+          if (written !== undefined) await restore(written, undefined, log, err);
+          throw err;
+        }
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/coupons',
+      async handler({ query }) {
+        const { limit, cursor } = parseWith(listQuerySchema, Object.fromEntries(query), 'query');
+        const page = await deps.coupons.list({ limit, cursor });
+        // Issued in one tick, so auto-pipelining sends the GETs in one round trip.
+        const remaining = await Promise.all(page.items.map((coupon) => deps.sale.stockLeft(coupon.id)));
+        return {
+          status: 200,
+          body: { items: page.items.map((coupon, i) => view(coupon, remaining[i])), nextCursor: page.nextCursor },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/coupons/:id',
+      async handler({ params }) {
+        const id = params['id'] ?? '';
+        if (!isCouponId(id)) throw notFound();
+        const [coupon, remaining] = await Promise.all([deps.coupons.get(id), deps.sale.stockLeft(id)]);
+        if (coupon === undefined) throw notFound();
+        return { status: 200, body: view(coupon, remaining) };
+      },
+    },
+    {
+      method: 'PATCH',
+      path: '/api/v1/coupons/:id',
+      async handler({ req, params, body, log }) {
+        await requireAdmin(req.headers);
+        const id = params['id'] ?? '';
+        const patch = couponPatchOf(parseWith(patchCouponBodySchema, body, 'body'));
+        if (!isCouponId(id)) throw notFound();
+        // Redis first, with the row locked: only the preheat script can tell atomically whether
+        // the new total is below what is taken (grabs go on while we decide; a count read first
+        // could be stale by the time MySQL is written). Its refusal rolls the MySQL change back;
+        // a MySQL failure after it puts the previous sale state back.
+        let previous: SaleSettings | undefined;
+        let remaining = 0;
+        try {
+          const updated = await deps.coupons.update(id, patch, async (next, current) => {
+            parseWith(createCouponBodySchema, createBodyOf(next), 'body');
+            previous = toSaleSettings(current); // from here on Redis may hold the new state
+            remaining = await preheat(next);
+          });
+          if (updated === undefined) throw notFound();
+          return { status: 200, body: view(updated, remaining) };
+        } catch (err) {
+          if (previous !== undefined) await restore(id, previous, log, err);
+          throw err;
+        }
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/v1/coupons/:id',
+      async handler({ req, params, query }) {
+        await requireAdmin(req.headers);
+        const id = params['id'] ?? '';
+        const { force } = parseWith(deleteQuerySchema, Object.fromEntries(query), 'query');
+        // The sale state goes first, inside the row lock: if MySQL then fails, the coupon merely
+        // cannot be grabbed until the delete is retried. The other order could leave a deleted
+        // coupon on sale with no way to reach it again (a second delete answers 404).
+        const deleted = await deps.coupons.softDelete(id, async () => {
+          if (!force) {
+            // Grabs accepted moments ago may still be on their way to becoming orders; the
+            // count cannot see those. Deactivate the coupon first to be sure.
+            const live = await deps.countLiveOrders(id);
+            if (live > 0) {
+              throw new AppError(
+                'CONFLICT',
+                `The coupon has ${live} live orders; delete with ?force=true to delete it anyway.`,
+              );
+            }
+          }
+          await deps.sale.remove(id);
+        });
+        if (!deleted) throw notFound();
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/coupons/:id/preheat',
+      async handler({ req, params }) {
+        await requireAdmin(req.headers);
+        const id = params['id'] ?? '';
+        // Under the row lock, so it cannot bring back the sale state of a coupon being deleted.
+        // Never refills: the script only moves the stock by a change of the total.
+        const remaining = await deps.coupons.whileLocked(id, preheat);
+        if (remaining === undefined) throw notFound();
+        return { status: 200, body: { id, remaining } };
+      },
+    },
+  ];
+}

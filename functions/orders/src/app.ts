@@ -1,0 +1,57 @@
+import { createVerifier } from '@couponkill/auth';
+import type { ConfigStore } from '@couponkill/config';
+import { pingMysql, pingRedis } from '@couponkill/health';
+import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { OrderStore } from '@couponkill/orders';
+import { createRedis } from '@couponkill/redis';
+import { Sale } from '@couponkill/sale';
+import type { ordersConfigSchema } from './config.js';
+import { ordersRoutes } from './handlers.js';
+import { jobGuard } from './job-auth.js';
+import { OrderLifecycle } from './lifecycle.js';
+
+export const FUNCTION_NAME = 'orders';
+
+export async function createOrders(config: ConfigStore<typeof ordersConfigSchema>): Promise<FunctionApp> {
+  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const settings = config.current;
+  const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding);
+  const redis = createRedis(settings.redis, FUNCTION_NAME);
+  const verify = createVerifier({
+    issuer: settings.auth.issuer,
+    audience: settings.auth.audience,
+    jwks: new URL(settings.auth.jwksUrl),
+  });
+  health.addCheck('redis', pingRedis(redis));
+  for (const [name, pool] of orders.namedPools()) health.addCheck(name, pingMysql(pool));
+
+  const lifecycle = new OrderLifecycle(orders, new Sale(redis), {
+    expired: metrics.counter('orders_expired_total', 'Orders moved from UNUSED to EXPIRED.'),
+    releaseMissed: metrics.counter(
+      'orders_release_missed_total',
+      'Cancelled or expired orders whose unit was not given back in Redis; reconciliation restores it.',
+    ),
+  });
+  const handler = createHttpFunction({
+    name: FUNCTION_NAME,
+    logger,
+    metrics,
+    health,
+    routes: ordersRoutes({
+      verify,
+      orders,
+      lifecycle,
+      authorizeJob: jobGuard(verify, settings.expiry.jobToken),
+      expiry: settings.expiry,
+    }),
+    // Room for the CloudEvent a scheduler may post to the job; user requests carry no body.
+    maxBodyBytes: 4096,
+  });
+  return {
+    handler,
+    async close() {
+      await orders.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { loadConfig } from '@couponkill/config';
+import { orderShardingSchema } from '@couponkill/orders';
+import { redisOptionsSchema } from '@couponkill/redis';
+import { z } from 'zod';
+
+export const ordersConfigSchema = z.object({
+  mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  /** The same layout create-order writes with (CONFIG_FILE, like the other functions' sharding). */
+  orderSharding: orderShardingSchema.prefault({}),
+  redis: redisOptionsSchema.prefault({}),
+  auth: z
+    .object({
+      issuer: z.string().min(1).default('https://auth.couponkill.local'),
+      audience: z.string().min(1).default('couponkill'),
+      /** user-auth's `/.well-known/jwks.json`. */
+      jwksUrl: z.url().default('http://user-auth.couponkill.svc.cluster.local/.well-known/jwks.json'),
+    })
+    .prefault({}),
+  expiry: z
+    .object({
+      /**
+       * The shared secret of the scheduled caller of `POST /jobs/expire-orders`, sent as
+       * `Authorization: Bearer <token>`. Unset: only an admin's access token runs the job.
+       * At least 32 characters, so it cannot be guessed.
+       */
+      jobToken: z.string().min(32).max(512).optional(),
+      /** Orders expired by one call at most; the next scheduled call takes the rest. */
+      batchLimit: z.number().int().min(1).max(5000).default(500),
+      /** Orders worked on at once within a call (each is one UPDATE and one Redis script). */
+      concurrency: z.number().int().min(1).max(64).default(8),
+    })
+    .prefault({}),
+});
+export type OrdersConfig = z.output<typeof ordersConfigSchema>;
+
+export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(
+    {
+      name: 'orders',
+      schema: ordersConfigSchema,
+      fileEnv: 'CONFIG_FILE',
+      env: {
+        MYSQL_URL: 'mysqlUrl',
+        REDIS_URL: 'redis.url',
+        REDIS_MODE: 'redis.mode',
+        AUTH_ISSUER: 'auth.issuer',
+        AUTH_AUDIENCE: 'auth.audience',
+        AUTH_JWKS_URL: 'auth.jwksUrl',
+        JOB_TOKEN: 'expiry.jobToken',
+        EXPIRE_BATCH_LIMIT: 'expiry.batchLimit',
+      },
+    },
+    { env },
+  );
+}

@@ -1,0 +1,42 @@
+import { loadConfig } from '@couponkill/config';
+import { TOPICS } from '@couponkill/events';
+import { orderShardingSchema } from '@couponkill/orders';
+import { redisOptionsSchema } from '@couponkill/redis';
+import { z } from 'zod';
+
+export const reconcileConfigSchema = z.object({
+  mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  couponsDatabase: z.string().default('couponkill_coupons'),
+  orderSharding: orderShardingSchema.prefault({}),
+  redis: redisOptionsSchema.prefault({}),
+  kafkaBrokers: z
+    .array(z.string().regex(/^[^:\s]+:\d+$/))
+    .min(1)
+    .default(['127.0.0.1:9092']),
+  /** The order worker's consumer group and topic, whose lag counts as "in flight". */
+  orderWorkerGroup: z.string().default('create-order'),
+  topic: z.string().default(TOPICS.grabAccepted),
+  /** The token the PingSource sends (`Authorization: Bearer …`); the job is refused without it. */
+  jobToken: z.string().min(16, 'at least 16 characters').optional(),
+});
+
+export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(
+    {
+      name: 'reconcile',
+      schema: reconcileConfigSchema,
+      fileEnv: 'CONFIG_FILE',
+      env: {
+        MYSQL_URL: 'mysqlUrl',
+        COUPONS_DATABASE: 'couponsDatabase',
+        REDIS_URL: 'redis.url',
+        REDIS_MODE: 'redis.mode',
+        KAFKA_BROKERS: 'kafkaBrokers',
+        ORDER_WORKER_GROUP: 'orderWorkerGroup',
+        GRAB_TOPIC: 'topic',
+        JOB_TOKEN: 'jobToken',
+      },
+    },
+    { env },
+  );
+}

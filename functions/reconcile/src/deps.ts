@@ -1,0 +1,31 @@
+import type { ConfigStore } from '@couponkill/config';
+import { CouponStore } from '@couponkill/coupons';
+import { consumerLag, createKafka } from '@couponkill/events';
+import { OrderStore } from '@couponkill/orders';
+import { createRedis } from '@couponkill/redis';
+import { Sale } from '@couponkill/sale';
+import type { reconcileConfigSchema } from './config.js';
+import type { ReconcileDeps } from './reconcile.js';
+
+/** The stores reconciliation reads and repairs, shared by the job function and the command. */
+export async function connectReconcileDeps(
+  config: ConfigStore<typeof reconcileConfigSchema>,
+): Promise<ReconcileDeps & { close(): Promise<void> }> {
+  const s = config.current;
+  const coupons = CouponStore.open(s.mysqlUrl, s.couponsDatabase, 2);
+  const orders = OrderStore.open(s.mysqlUrl, s.orderSharding, 2);
+  const redis = createRedis(s.redis, 'reconcile');
+  const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'reconcile' }).admin();
+  await admin.connect();
+  return {
+    coupons,
+    orders,
+    sale: new Sale(redis),
+    consumerLag: async () => (await consumerLag(admin, s.orderWorkerGroup, s.topic)).total,
+    async close() {
+      await admin.disconnect();
+      await Promise.all([coupons.close(), orders.close()]);
+      redis.disconnect();
+    },
+  };
+}
