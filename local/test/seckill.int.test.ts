@@ -56,4 +56,34 @@ describe('seckill: grab → outbox → Kafka → order worker → shards, under 
     const records = await Promise.all(load.acceptedGrabIds.map((id) => rig.sale.record(id)));
     expect(records.every((r) => r?.status === 'SUCCEEDED' && r.orderId !== undefined)).toBe(true);
   }, 180_000);
+
+  it("carries the caller's trace context from the grab request to the Kafka event", async () => {
+    const coupon = await rig.coupon({ totalStock: 10 });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const response = await fetch(`${rig.grabUrl}/api/v1/coupons/${coupon.id}/grab`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await rig.token('traced-user')}`, traceparent },
+    });
+    const { grabId } = (await response.json()) as { grabId: string };
+    await settle(rig, [grabId]);
+    const consumer = rig.kafka.consumer({ groupId: `${rig.prefix}-trace-check`, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: rig.topic, fromBeginning: true });
+    const headers = await new Promise<Record<string, string>>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.headers?.['ce_id']?.toString() === grabId) {
+            resolve(Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k, String(v)])));
+          }
+        },
+      });
+    });
+    await consumer.disconnect();
+    expect(headers).toMatchObject({
+      ce_id: grabId,
+      ce_type: 'com.couponkill.grab.accepted.v1',
+      ce_traceparent: traceparent,
+      ce_subject: coupon.id,
+    });
+  }, 60_000);
 });

@@ -10,6 +10,9 @@ export interface GrabDeps {
   readonly soldOut: SoldOutMarks;
 }
 
+/** W3C trace context, version 00 (anything else is dropped rather than passed on). */
+const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 const REFUSALS: Record<Exclude<GrabRefusal, 'NOT_STARTED'>, AppError> = {
   NOT_FOUND: new AppError('NOT_FOUND', 'No such coupon, or it is not on sale.'),
   INACTIVE: new AppError('INACTIVE', 'This coupon is not on sale right now.'),
@@ -28,7 +31,12 @@ export function grabRoutes(deps: GrabDeps): Route[] {
         const couponId = params['id'] ?? '';
         if (!isCouponId(couponId)) throw REFUSALS.NOT_FOUND;
         if (deps.soldOut.isSoldOut(couponId)) throw REFUSALS.SOLD_OUT;
-        const outcome = await deps.sale.grab(couponId, caller.userId);
+        const traceparent = req.headers['traceparent'];
+        const outcome = await deps.sale.grab(
+          couponId,
+          caller.userId,
+          typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : '',
+        );
         if (outcome.ok) {
           return {
             status: 202,

@@ -153,11 +153,16 @@ export class OutboxRelay {
         seq: Number(f['seq']),
         acceptedAt: Number(f['acceptedAt']),
       };
+      const traceparent = f['traceparent'];
+      const event = newEvent(grabAccepted, {
+        id: data.grabId,
+        source: '/couponkill/outbox-relay',
+        subject: couponId,
+        data,
+        ...(traceparent === undefined ? {} : { traceparent }),
+      });
       // Keyed by user: a hot coupon still spreads over every partition, and one user's events stay in order.
-      return {
-        event: newEvent(grabAccepted, { id: data.grabId, source: '/couponkill/outbox-relay', subject: couponId, data }),
-        key: data.userId,
-      };
+      return { event, key: data.userId };
     });
     await this.#o.producer.send(this.#o.topic ?? TOPICS.grabAccepted, events);
     const ids = entries.map(([id]) => id);

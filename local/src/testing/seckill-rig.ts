@@ -50,6 +50,8 @@ export class SeckillRig {
   kafka!: Kafka;
   keys!: KeyRing;
   grabUrl!: string;
+  /** Where the rig publishes the public keys its tokens are signed with. */
+  jwksUrl!: string;
   workerUrl!: string;
   relay!: OutboxRelay;
   dispatcher!: KafkaSourceDispatcher;
@@ -89,13 +91,14 @@ export class SeckillRig {
     const jwks = await serve((_req, res) =>
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(this.keys))),
     );
+    this.jwksUrl = `${jwks.url}/jwks.json`;
     this.#closers.push(jwks.close);
 
     const grab = await createGrabCoupon(
       loadGrabCouponConfig({
         REDIS_URL: redisUrl,
         AUTH_ISSUER: ISSUER,
-        AUTH_JWKS_URL: `${jwks.url}/jwks.json`,
+        AUTH_JWKS_URL: this.jwksUrl,
         LOG_LEVEL: 'warn',
       }),
     );

@@ -91,13 +91,16 @@ export class Sale {
     return { stockLeft: value };
   }
 
-  /** Decides one grab: all checks and, if it wins, stock, holder count, outbox and record at once. */
-  async grab(couponId: string, userId: string): Promise<GrabOutcome> {
+  /**
+   * Decides one grab: all checks and, if it wins, stock, holder count, outbox and record at once.
+   * The caller's W3C `traceparent` travels with the intent, so the order is traced to the request.
+   */
+  async grab(couponId: string, userId: string, traceparent = ''): Promise<GrabOutcome> {
     const k = couponKeys(couponId);
     const grabId = grabIdOf(couponId, ulid());
     const [outcome, a, b, c] = (await this.#scripts.grab(
       [k.meta, k.stock, k.holders, k.seqs, k.outbox, k.grab(grabId)],
-      [userId, grabId, this.#ttlMs, this.#outboxMax],
+      [userId, grabId, this.#ttlMs, this.#outboxMax, traceparent],
     )) as [string, number, number, number];
     if (outcome === 'OK') return { ok: true, grabId, seq: a, acceptedAt: b, stockLeft: c };
     return outcome === 'NOT_STARTED'

@@ -9,7 +9,7 @@ const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + m
 /**
  * The grab: checks and takes in one atomic step.
  * KEYS: meta, stock, holders, seqs, outbox, grab record
- * ARGV: userId, grabId, record TTL ms, outbox max length (approximate trim)
+ * ARGV: userId, grabId, record TTL ms, outbox max length (approximate trim), traceparent ('' = none)
  * Returns { outcome, a, b } — OK: seq, acceptedAt, stockLeft; NOT_STARTED: ms until start.
  */
 export const GRAB = {
@@ -29,7 +29,11 @@ if stock <= 0 then return {'SOLD_OUT', 0, 0, 0} end
 redis.call('DECR', KEYS[2])
 redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
 local seq = redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
-redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', 'grabId', ARGV[2], 'userId', ARGV[1], 'seq', seq, 'acceptedAt', now)
+if ARGV[5] ~= '' then
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', 'grabId', ARGV[2], 'userId', ARGV[1], 'seq', seq, 'acceptedAt', now, 'traceparent', ARGV[5])
+else
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', 'grabId', ARGV[2], 'userId', ARGV[1], 'seq', seq, 'acceptedAt', now)
+end
 redis.call('HSET', KEYS[6], 'userId', ARGV[1], 'status', 'QUEUED', 'seq', seq, 'acceptedAt', now)
 redis.call('PEXPIRE', KEYS[6], ARGV[3])
 return {'OK', seq, now, stock - 1}`,
