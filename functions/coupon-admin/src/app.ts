@@ -1,4 +1,4 @@
-import { createVerifier } from '@couponkill/auth';
+import { verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { CouponStore } from '@couponkill/coupons';
 import { pingMysql, pingRedis } from '@couponkill/health';
@@ -25,11 +25,7 @@ export async function createCouponAdmin(
   if (settings.migrateOnStart) await CouponStore.migrate(settings.mysqlUrl, settings.couponsDatabase);
   const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
-  const verify = createVerifier({
-    issuer: settings.auth.issuer,
-    audience: settings.auth.audience,
-    jwks: new URL(settings.auth.jwksUrl),
-  });
+  const verify = verifierFrom(settings.auth);
   health.addCheck('redis', pingRedis(redis));
   for (const [name, pool] of coupons.namedPools()) health.addCheck(name, pingMysql(pool));
 

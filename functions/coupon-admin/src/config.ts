@@ -1,7 +1,8 @@
+import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { loadConfig } from '@couponkill/config';
 import { couponsDatabaseSchema, DEFAULT_COUPONS_DATABASE } from '@couponkill/coupons';
 import { orderShardingSchema } from '@couponkill/orders';
-import { redisOptionsSchema } from '@couponkill/redis';
+import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const couponAdminConfigSchema = z.object({
@@ -12,14 +13,7 @@ export const couponAdminConfigSchema = z.object({
   orderSharding: orderShardingSchema.prefault({}),
   /** Apply the coupon schema migrations at start (local runs); clusters run them as a Job. */
   migrateOnStart: z.boolean().default(false),
-  auth: z
-    .object({
-      issuer: z.string().min(1).default('https://auth.couponkill.local'),
-      audience: z.string().min(1).default('couponkill'),
-      /** user-auth's `/.well-known/jwks.json`. */
-      jwksUrl: z.url().default('http://user-auth.couponkill.svc.cluster.local/.well-known/jwks.json'),
-    })
-    .prefault({}),
+  auth: verifierSettingsSchema.prefault({}),
 });
 export type CouponAdminConfig = z.output<typeof couponAdminConfigSchema>;
 
@@ -32,12 +26,9 @@ export function loadCouponAdminConfig(env: NodeJS.ProcessEnv = process.env) {
       env: {
         MYSQL_URL: 'mysqlUrl',
         COUPONS_DATABASE: 'couponsDatabase',
-        REDIS_URL: 'redis.url',
-        REDIS_MODE: 'redis.mode',
+        ...REDIS_ENV,
         MIGRATE_ON_START: 'migrateOnStart',
-        AUTH_ISSUER: 'auth.issuer',
-        AUTH_AUDIENCE: 'auth.audience',
-        AUTH_JWKS_URL: 'auth.jwksUrl',
+        ...VERIFIER_ENV,
       },
     },
     { env },

@@ -1,6 +1,6 @@
 import { loadConfig } from '@couponkill/config';
 import { orderShardingSchema } from '@couponkill/orders';
-import { redisOptionsSchema } from '@couponkill/redis';
+import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const createOrderConfigSchema = z.object({
@@ -31,8 +31,7 @@ export function loadCreateOrderConfig(env: NodeJS.ProcessEnv = process.env) {
       env: {
         MYSQL_URL: 'mysqlUrl',
         COUPONS_DATABASE: 'couponsDatabase',
-        REDIS_URL: 'redis.url',
-        REDIS_MODE: 'redis.mode',
+        ...REDIS_ENV,
         MIGRATE_ON_START: 'migrateOnStart',
         ORDER_BATCH_MAX_ITEMS: 'batch.maxItems',
         ORDER_BATCH_MAX_WAIT_MS: 'batch.maxWaitMs',

@@ -1,16 +1,11 @@
+import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { loadConfig } from '@couponkill/config';
-import { redisOptionsSchema } from '@couponkill/redis';
+import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const grabCouponConfigSchema = z.object({
   redis: redisOptionsSchema.prefault({}),
-  auth: z
-    .object({
-      issuer: z.string().min(1).default('https://auth.couponkill.local'),
-      audience: z.string().min(1).default('couponkill'),
-      jwksUrl: z.url().default('http://user-auth.couponkill.svc.cluster.local/.well-known/jwks.json'),
-    })
-    .prefault({}),
+  auth: verifierSettingsSchema.prefault({}),
   /** How long a sold-out answer is served from memory before asking Redis again. */
   soldOutMarkMs: z.number().int().min(0).max(10_000).default(1000),
   /** How long a grab's result stays readable. */
@@ -24,11 +19,8 @@ export function loadGrabCouponConfig(env: NodeJS.ProcessEnv = process.env) {
       schema: grabCouponConfigSchema,
       fileEnv: 'CONFIG_FILE',
       env: {
-        REDIS_URL: 'redis.url',
-        REDIS_MODE: 'redis.mode',
-        AUTH_ISSUER: 'auth.issuer',
-        AUTH_AUDIENCE: 'auth.audience',
-        AUTH_JWKS_URL: 'auth.jwksUrl',
+        ...REDIS_ENV,
+        ...VERIFIER_ENV,
         SOLD_OUT_MARK_MS: 'soldOutMarkMs',
       },
     },

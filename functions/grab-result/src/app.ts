@@ -1,4 +1,4 @@
-import { createVerifier } from '@couponkill/auth';
+import { verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
@@ -15,11 +15,7 @@ export async function createGrabResult(config: ConfigStore<typeof grabResultConf
   const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
   const settings = config.current;
   const redis = createRedis(settings.redis, FUNCTION_NAME);
-  const verify = createVerifier({
-    issuer: settings.auth.issuer,
-    audience: settings.auth.audience,
-    jwks: new URL(settings.auth.jwksUrl),
-  });
+  const verify = verifierFrom(settings.auth);
   health.addCheck('redis', pingRedis(redis));
 
   const grabs = new GrabReader(new Sale(redis));

@@ -1,17 +1,11 @@
+import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { loadConfig } from '@couponkill/config';
-import { redisOptionsSchema } from '@couponkill/redis';
+import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const grabResultConfigSchema = z.object({
   redis: redisOptionsSchema.prefault({}),
-  auth: z
-    .object({
-      issuer: z.string().min(1).default('https://auth.couponkill.local'),
-      audience: z.string().min(1).default('couponkill'),
-      /** user-auth's `/.well-known/jwks.json`. */
-      jwksUrl: z.url().default('http://user-auth.couponkill.svc.cluster.local/.well-known/jwks.json'),
-    })
-    .prefault({}),
+  auth: verifierSettingsSchema.prefault({}),
   sse: z
     .object({
       /** A stream ends with `event: timeout` after this long; the client reconnects if it still cares. */
@@ -32,11 +26,8 @@ export function loadGrabResultConfig(env: NodeJS.ProcessEnv = process.env) {
       schema: grabResultConfigSchema,
       fileEnv: 'CONFIG_FILE',
       env: {
-        REDIS_URL: 'redis.url',
-        REDIS_MODE: 'redis.mode',
-        AUTH_ISSUER: 'auth.issuer',
-        AUTH_AUDIENCE: 'auth.audience',
-        AUTH_JWKS_URL: 'auth.jwksUrl',
+        ...REDIS_ENV,
+        ...VERIFIER_ENV,
         SSE_MAX_SECONDS: 'sse.maxSeconds',
         SSE_POLL_MS: 'sse.pollMs',
       },

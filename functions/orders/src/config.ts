@@ -1,6 +1,7 @@
+import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { loadConfig } from '@couponkill/config';
 import { orderShardingSchema } from '@couponkill/orders';
-import { redisOptionsSchema } from '@couponkill/redis';
+import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const ordersConfigSchema = z.object({
@@ -8,14 +9,7 @@ export const ordersConfigSchema = z.object({
   /** The same layout create-order writes with (CONFIG_FILE, like the other functions' sharding). */
   orderSharding: orderShardingSchema.prefault({}),
   redis: redisOptionsSchema.prefault({}),
-  auth: z
-    .object({
-      issuer: z.string().min(1).default('https://auth.couponkill.local'),
-      audience: z.string().min(1).default('couponkill'),
-      /** user-auth's `/.well-known/jwks.json`. */
-      jwksUrl: z.url().default('http://user-auth.couponkill.svc.cluster.local/.well-known/jwks.json'),
-    })
-    .prefault({}),
+  auth: verifierSettingsSchema.prefault({}),
   expiry: z
     .object({
       /**
@@ -41,11 +35,8 @@ export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env) {
       fileEnv: 'CONFIG_FILE',
       env: {
         MYSQL_URL: 'mysqlUrl',
-        REDIS_URL: 'redis.url',
-        REDIS_MODE: 'redis.mode',
-        AUTH_ISSUER: 'auth.issuer',
-        AUTH_AUDIENCE: 'auth.audience',
-        AUTH_JWKS_URL: 'auth.jwksUrl',
+        ...REDIS_ENV,
+        ...VERIFIER_ENV,
         JOB_TOKEN: 'expiry.jobToken',
         EXPIRE_BATCH_LIMIT: 'expiry.batchLimit',
       },

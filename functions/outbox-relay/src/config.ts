@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { loadConfig } from '@couponkill/config';
-import { redisOptionsSchema } from '@couponkill/redis';
+import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const outboxRelayConfigSchema = z.object({
@@ -26,8 +26,7 @@ export function loadOutboxRelayConfig(env: NodeJS.ProcessEnv = process.env) {
       schema: outboxRelayConfigSchema,
       fileEnv: 'CONFIG_FILE',
       env: {
-        REDIS_URL: 'redis.url',
-        REDIS_MODE: 'redis.mode',
+        ...REDIS_ENV,
         KAFKA_BROKERS: 'kafkaBrokers',
         CREATE_TOPICS: 'createTopics',
         TOPIC_PARTITIONS: 'topicPartitions',

@@ -1,7 +1,7 @@
 import { loadConfig } from '@couponkill/config';
 import { TOPICS } from '@couponkill/events';
 import { orderShardingSchema } from '@couponkill/orders';
-import { redisOptionsSchema } from '@couponkill/redis';
+import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const reconcileConfigSchema = z.object({
@@ -29,8 +29,7 @@ export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env) {
       env: {
         MYSQL_URL: 'mysqlUrl',
         COUPONS_DATABASE: 'couponsDatabase',
-        REDIS_URL: 'redis.url',
-        REDIS_MODE: 'redis.mode',
+        ...REDIS_ENV,
         KAFKA_BROKERS: 'kafkaBrokers',
         ORDER_WORKER_GROUP: 'orderWorkerGroup',
         GRAB_TOPIC: 'topic',

@@ -1,6 +1,6 @@
 import { loadConfig } from '@couponkill/config';
 import { signingKeysSchema } from '@couponkill/auth';
-import { redisOptionsSchema } from '@couponkill/redis';
+import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { userShardingSchema } from '@couponkill/users';
 import { z } from 'zod';
 
@@ -40,8 +40,7 @@ export function loadUserAuthConfig(env: NodeJS.ProcessEnv = process.env) {
       fileEnv: 'CONFIG_FILE',
       env: {
         MYSQL_URL: 'mysqlUrl',
-        REDIS_URL: 'redis.url',
-        REDIS_MODE: 'redis.mode',
+        ...REDIS_ENV,
         MIGRATE_ON_START: 'migrateOnStart',
         AUTH_ISSUER: 'auth.issuer',
         AUTH_AUDIENCE: 'auth.audience',

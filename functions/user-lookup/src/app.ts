@@ -1,4 +1,4 @@
-import { createVerifier } from '@couponkill/auth';
+import { verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { pingMysql, pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
@@ -14,11 +14,7 @@ export async function createUserLookup(config: ConfigStore<typeof userLookupConf
   const settings = config.current;
   const users = UserStore.open(settings.mysqlUrl, settings.userSharding);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
-  const verify = createVerifier({
-    issuer: settings.auth.issuer,
-    audience: settings.auth.audience,
-    jwks: new URL(settings.auth.jwksUrl),
-  });
+  const verify = verifierFrom(settings.auth);
   health.addCheck('redis', pingRedis(redis));
   for (const [name, pool] of users.namedPools()) health.addCheck(name, pingMysql(pool));
 

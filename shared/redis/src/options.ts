@@ -30,3 +30,6 @@ export const redisOptionsSchema = z
   });
 
 export type RedisOptions = z.output<typeof redisOptionsSchema>;
+
+/** The environment variables of a function's `redis` section (for `loadConfig`'s env map). */
+export const REDIS_ENV = { REDIS_URL: 'redis.url', REDIS_MODE: 'redis.mode' } as const;
