@@ -14,7 +14,7 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers admin test lint typecheck unit integration format clean
+.PHONY: help deps dev servers admin reconcile test lint typecheck unit integration format clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -31,6 +31,11 @@ servers: deps ## Only the middleware (Redis, MariaDB, Kafka, Nacos), with the en
 admin: deps ## Create an administrator: make admin USERNAME=… PASSWORD=… EMAIL=… [MYSQL_URL=…]
 	@MYSQL_URL="$${MYSQL_URL:-mysql://couponkill:couponkill@127.0.0.1:13306}" node --conditions=source --import tsx \
 		functions/user-auth/src/cli/create-admin.ts --username "$(USERNAME)" --password "$(PASSWORD)" --email "$(EMAIL)"
+
+reconcile: deps ## Compare and repair a coupon's sale state: make reconcile COUPON=<id> [REPAIR=1] [FORCE=1]
+	@MYSQL_URL="$${MYSQL_URL:-mysql://couponkill:couponkill@127.0.0.1:13306}" REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:16379}" \
+		KAFKA_BROKERS="$${KAFKA_BROKERS:-127.0.0.1:19092}" node --conditions=source --import tsx functions/reconcile/src/cli.ts \
+		--coupon "$(COUPON)" $(if $(REPAIR),--repair) $(if $(FORCE),--force)
 
 test: deps ## Lint, type-check, unit and integration tests (real servers)
 	@rm -rf reports && mkdir -p reports

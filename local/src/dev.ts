@@ -29,6 +29,8 @@ const servers = await startLocalServers({
   profile: PROFILE,
   ports: { redis: 16379, mysql: 13306, kafka: 19092, nacos: 18848 },
   nacosConsole: true,
+  // MariaDB keeps its data across runs of make dev, so Redis must too (the sale state).
+  redisAppendOnly: true,
   log: (line) => say(`  ${line}`),
 });
 const clients = await connectRuntimeClients(servers.endpoints);
