@@ -1,3 +1,4 @@
+import { locateUser } from '@couponkill/orders';
 import { endpoints } from '@couponkill/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GrabAttempt, fireGrabs } from '../src/testing/grab-load.js';
@@ -55,6 +56,26 @@ describe('seckill: grab → outbox → Kafka → order worker → shards, under 
     });
     const records = await Promise.all(load.acceptedGrabIds.map((id) => rig.sale.record(id)));
     expect(records.every((r) => r?.status === 'SUCCEEDED' && r.orderId !== undefined)).toBe(true);
+
+    // 2 databases × 4 tables: every table holds a fair share of the 1,000 orders (mean 125).
+    const perTable = new Map<string, number>();
+    for (const order of await rig.orders.allForCoupon(coupon.id)) {
+      const at = locateUser(order.userId, rig.ordersSharding);
+      perTable.set(`${at.database}/${at.table}`, (perTable.get(`${at.database}/${at.table}`) ?? 0) + 1);
+    }
+    console.info(`orders per shard table: ${JSON.stringify(Object.fromEntries([...perTable].sort()))}`);
+    expect(perTable.size).toBe(8);
+    for (const n of perTable.values()) expect(n).toBeGreaterThan(60);
+
+    // Concurrent deliveries were written together, not one row per commit.
+    const metrics = await (await fetch(`${rig.workerUrl}/metrics`)).text();
+    const metric = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    const batches = metric('couponkill_order_batch_size_count');
+    const rows = metric('couponkill_order_batch_size_sum');
+    console.info(`order worker: ${rows} deliveries in ${batches} batches (mean ${(rows / batches).toFixed(1)})`);
+    expect(rows).toBeGreaterThanOrEqual(1000);
+    expect(rows / batches).toBeGreaterThan(1);
   }, 180_000);
 
   it("carries the caller's trace context from the grab request to the Kafka event", async () => {

@@ -21,7 +21,14 @@ export async function createCreateOrder(config: ConfigStore<typeof createOrderCo
   const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, 4);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   const terms = cachedTerms(async (couponId) => coupons.get(couponId), settings.termsCacheSeconds * 1000);
+  const batchSize = metrics.histogram(
+    'couponkill_order_batch_size',
+    'Deliveries written in one batch',
+    [],
+    [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+  );
   const writer = new OrderWriter({
+    onBatch: (size) => batchSize.observe(size),
     orders,
     sale: new Sale(redis),
     terms,

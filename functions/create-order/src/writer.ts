@@ -18,6 +18,8 @@ export type OrderOutcome =
   { readonly status: 'SUCCEEDED'; readonly orderId: string } | { readonly status: 'FAILED'; readonly reason: string };
 
 export interface OrderWriterOptions {
+  /** Called with the size of every batch written (a metric). */
+  readonly onBatch?: (size: number) => void;
   readonly orders: OrderStore;
   readonly sale: Sale;
   readonly terms: TermsLookup;
@@ -52,6 +54,7 @@ export class OrderWriter {
 
   async #write(grabs: readonly GrabAcceptedData[]): Promise<OrderOutcome[]> {
     const { orders, sale, terms } = this.#options;
+    this.#options.onBatch?.(grabs.length);
     try {
       const couponIds = [...new Set(grabs.map((g) => g.couponId))];
       const termsOf = new Map(await Promise.all(couponIds.map(async (id) => [id, await terms(id)] as const)));
