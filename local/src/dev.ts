@@ -142,6 +142,15 @@ await startGateway({
 });
 const coupons = await seedDemoData(gatewayUrl, servers.endpoints.mysqlUrl, userShardingSchema.parse({}));
 
+// Where everything listens, for tools run beside make dev (make loadtest, make reconcile).
+writeFileSync(
+  join(stateDir(PROFILE), 'endpoints.json'),
+  JSON.stringify(
+    { gatewayUrl, ...servers.endpoints, functions: Object.fromEntries(upstreams), signingKeysFile: keysFile },
+    null,
+    2,
+  ),
+);
 const { redisUrl, mysqlUrl, kafkaBrokers, nacos } = servers.endpoints;
 const logs = stateDir(PROFILE, 'functions');
 say(`
