@@ -94,25 +94,38 @@ export class OutboxRelay {
     const coupons = await this.#o.redis.smembers(this.#o.registry ?? OUTBOX_REGISTRY);
     let moved = 0;
     for (const couponId of coupons) {
-      const stream = couponKeys(couponId).outbox;
-      await this.#ensureGroup(stream);
-      // Our own pending entries first (sent before a crash or a Kafka failure), then new ones.
-      for (const from of ['0', '>']) {
-        const entries = await this.#read(stream, from);
-        if (entries.length > 0) moved += await this.#publish(couponId, stream, entries);
+      try {
+        moved += await this.#relayCoupon(couponId, claimAbandoned);
+      } catch (err) {
+        // The stream (and its group) vanished under us, e.g. Redis lost its data and the sale
+        // state was rebuilt: create the group again next round instead of failing every round.
+        if (!String((err as Error).message).includes('NOGROUP')) throw err;
+        this.#groups.delete(couponKeys(couponId).outbox);
       }
-      if (claimAbandoned) {
-        const [, claimed] = (await this.#o.redis.xautoclaim(
-          stream,
-          GROUP,
-          this.#o.consumer,
-          this.#o.claimIdleMs,
-          '0',
-          'COUNT',
-          this.#o.batchSize,
-        )) as [string, StreamEntry[]];
-        if (claimed.length > 0) moved += await this.#publish(couponId, stream, claimed);
-      }
+    }
+    return moved;
+  }
+
+  async #relayCoupon(couponId: string, claimAbandoned: boolean): Promise<number> {
+    const stream = couponKeys(couponId).outbox;
+    await this.#ensureGroup(stream);
+    let moved = 0;
+    // Our own pending entries first (sent before a crash or a Kafka failure), then new ones.
+    for (const from of ['0', '>']) {
+      const entries = await this.#read(stream, from);
+      if (entries.length > 0) moved += await this.#publish(couponId, stream, entries);
+    }
+    if (claimAbandoned) {
+      const [, claimed] = (await this.#o.redis.xautoclaim(
+        stream,
+        GROUP,
+        this.#o.consumer,
+        this.#o.claimIdleMs,
+        '0',
+        'COUNT',
+        this.#o.batchSize,
+      )) as [string, StreamEntry[]];
+      if (claimed.length > 0) moved += await this.#publish(couponId, stream, claimed);
     }
     return moved;
   }
