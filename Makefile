@@ -41,12 +41,12 @@ loadtest: deps ## Flash sale through the running make dev gateway: make loadtest
 	@node --conditions=source --import tsx local/src/loadtest/main.ts $(ARGS)
 
 test: deps ## Lint, type-check, unit and integration tests (real servers)
-	@rm -rf reports && mkdir -p reports
+	@rm -rf reports/tests && mkdir -p reports/tests
 	@$(MAKE) lint typecheck
 	@status=0; \
-	$(VITEST) run --project unit --reporter=default --reporter=json --outputFile.json=reports/unit.json || status=1; \
-	$(VITEST) run --project integration --reporter=default --reporter=json --outputFile.json=reports/integration.json || status=1; \
-	node scripts/test-summary.mjs reports/unit.json reports/integration.json || status=1; \
+	$(VITEST) run --project unit --reporter=default --reporter=json --outputFile.json=reports/tests/unit.json || status=1; \
+	$(VITEST) run --project integration --reporter=default --reporter=json --outputFile.json=reports/tests/integration.json || status=1; \
+	node scripts/test-summary.mjs reports/tests/unit.json reports/tests/integration.json || status=1; \
 	exit $$status
 
 lint: ## ESLint, Prettier, project references in step with dependencies
