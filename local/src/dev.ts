@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSigningKey } from '@couponkill/auth';
-import { createKafka, TOPICS } from '@couponkill/events';
+import { consumerLag, createKafka, TOPICS } from '@couponkill/events';
 import { createHealth, pingMysql, pingRedis } from '@couponkill/health';
 import { createLogger } from '@couponkill/logging';
 import { createMetrics } from '@couponkill/metrics';
@@ -15,6 +15,8 @@ import { userShardingSchema } from '@couponkill/users';
 import { connectRuntimeClients } from './dev/clients.js';
 import { DEMO_ADMIN, DEMO_USERS, seedDemoData } from './dev/demo.js';
 import { type FunctionProcess, startFunction } from './dev/functions.js';
+import { WorkerPool } from './dev/worker-pool.js';
+import { LagScaler } from './scaler/lag-scaler.js';
 import { functionsOf, loadRouteTable } from './gateway/route-table.js';
 import { KafkaSourceDispatcher } from './kafkasource/dispatcher.js';
 import { startGateway } from './gateway/server.js';
@@ -91,13 +93,21 @@ for (const [name, env] of Object.entries(envOf)) {
   upstreams.set(name, fn.port);
 }
 
+// The order worker's replicas, scaled on consumer lag the way KEDA scales them in the cluster.
+const firstWorker = functions.find((fn) => fn.name === 'create-order');
+if (firstWorker === undefined) throw new Error('create-order did not start');
+const workers = new WorkerPool(
+  () => startFunction('create-order', { profile: PROFILE, env: { ...common, LOG_LEVEL: 'warn' } }),
+  [firstWorker],
+);
+const kafka = createKafka({ brokers: servers.endpoints.kafkaBrokers, clientId: 'kafkasource', logger: log });
 // The KafkaSource in front of the order worker.
 const source = new KafkaSourceDispatcher({
   name: 'create-order-source',
-  kafka: createKafka({ brokers: servers.endpoints.kafkaBrokers, clientId: 'kafkasource', logger: log }),
+  kafka,
   groupId: 'create-order',
   topics: [TOPICS.grabAccepted],
-  sink: `http://127.0.0.1:${upstreams.get('create-order')}/`,
+  sink: () => workers.nextUrl(),
   deadLetterTopic: TOPICS.grabAcceptedDlq,
   ordering: 'unordered',
   retry: 10,
@@ -106,7 +116,28 @@ const source = new KafkaSourceDispatcher({
   logger: log,
 });
 await source.start();
-stopFirst.push(() => source.stop());
+const scaler = new LagScaler({
+  policy: {
+    lagThreshold: 200,
+    activationLagThreshold: 10,
+    minReplicas: 1,
+    maxReplicas: 4,
+    partitions: 12,
+    cooldownMs: 30_000,
+  },
+  lag: async () => (await consumerLag(clients.kafkaAdmin, 'create-order', TOPICS.grabAccepted)).total,
+  scaleTo: (n) => workers.scaleTo(n),
+  initialReplicas: 1,
+  pollingMs: 1000,
+  logger: log,
+  onScale: (line) => say(`  ${new Date().toISOString().slice(11, 19)} ${line}`),
+});
+scaler.start();
+stopFirst.push(
+  async () => scaler.stop(),
+  () => source.stop(),
+  () => workers.scaleTo(0),
+);
 
 const health = createHealth({ timeoutMs: 1500, cacheMs: 1000 });
 health.addCheck('redis', pingRedis(clients.redis));

@@ -16,8 +16,8 @@ export interface KafkaSourceOptions {
   readonly kafka: Kafka;
   readonly groupId: string;
   readonly topics: readonly string[];
-  /** The sink URL (the order worker). */
-  readonly sink: string;
+  /** The sink URL (the order worker), or a function picking one per delivery (several replicas). */
+  readonly sink: string | (() => string | undefined);
   readonly deadLetterTopic?: string;
   /** `ordered`: one record at a time per partition; `unordered`: a whole batch at once. */
   readonly ordering: 'ordered' | 'unordered';
@@ -119,8 +119,13 @@ export class KafkaSourceDispatcher {
             : this.#o.backoffDelayMs * attempt;
         await new Promise((resolve) => setTimeout(resolve, Math.min(delay, 10_000)));
       }
+      const sink = typeof this.#o.sink === 'string' ? this.#o.sink : this.#o.sink();
+      if (sink === undefined) {
+        lastError = 'no sink replica is running';
+        continue; // like a Knative service scaled to zero: retried with backoff
+      }
       try {
-        const response = await fetch(this.#o.sink, {
+        const response = await fetch(sink, {
           method: 'POST',
           headers: request.headers,
           body: request.body,
@@ -152,7 +157,11 @@ export class KafkaSourceDispatcher {
         {
           key: message.key,
           value: message.value,
-          headers: { ...message.headers, ce_knativeerrordest: this.#o.sink, ce_knativeerrordata: error.slice(0, 1000) },
+          headers: {
+            ...message.headers,
+            ce_knativeerrordest: typeof this.#o.sink === 'string' ? this.#o.sink : 'replicas',
+            ce_knativeerrordata: error.slice(0, 1000),
+          },
         },
       ],
     });
