@@ -14,7 +14,7 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers admin reconcile loadtest test lint typecheck unit integration format clean
+.PHONY: help deps dev servers admin reconcile loadtest bench test lint typecheck unit integration format clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ reconcile: deps ## Compare and repair a coupon's sale state: make reconcile COUP
 
 loadtest: deps ## Flash sale through the running make dev gateway: make loadtest [ARGS='--distribution skewed …']
 	@node --conditions=source --import tsx local/src/loadtest/main.ts $(ARGS)
+
+bench: deps ## Throughput and latency as ratios to baselines measured in the same run (own servers, about 1 min)
+	@node --conditions=source --import tsx local/src/bench/main.ts
 
 test: deps ## Lint, type-check, unit and integration tests (real servers)
 	@rm -rf reports/tests && mkdir -p reports/tests

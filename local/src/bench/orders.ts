@@ -1,0 +1,123 @@
+import { type NewOrder, OrderStore, locateUser, orderShardingSchema } from '@couponkill/orders';
+import { newUlid } from './ids.js';
+
+export interface WriteRate {
+  readonly orders: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+}
+
+export interface OrderBenchResult {
+  readonly batchSize: number;
+  readonly concurrentBatches: number;
+  readonly singleRowWorkers: number;
+  readonly batch: WriteRate;
+  readonly singleRow: WriteRate;
+}
+
+const COLUMNS = 'id, grab_id, user_id, coupon_id, seq, face_value_cents, min_spend_cents, valid_until, accepted_at';
+
+function ordersFor(count: number, users: number): NewOrder[] {
+  const couponId = newUlid();
+  const now = new Date();
+  const validUntil = new Date(now.getTime() + 7 * 86_400_000);
+  return Array.from({ length: count }, (_, i) => ({
+    grabId: `${couponId}_${newUlid()}`,
+    userId: `bench-user-${i % users}`,
+    couponId,
+    seq: i + 1,
+    faceValueCents: 1000,
+    minSpendCents: 0,
+    validUntil,
+    acceptedAt: now,
+  }));
+}
+
+/** Runs `work(i)` for i in [0, count) on `workers` concurrent loops. */
+async function pool(count: number, workers: number, work: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
+}
+
+async function timed(orders: number, fn: () => Promise<void>): Promise<WriteRate> {
+  const started = performance.now();
+  await fn();
+  const seconds = (performance.now() - started) / 1000;
+  return { orders, seconds, perSecond: orders / seconds };
+}
+
+/**
+ * Orders into sharded MariaDB (2 databases × 4 tables, 4 connections per database):
+ * `OrderStore.insertBatch` with batches of `batchSize` (as many batches in flight as connections
+ * per database) against one plain INSERT + COMMIT per order through the same pools (as many
+ * loops as connections in all).
+ */
+export async function benchOrders(
+  mysqlUrl: string,
+  options: { count: number; batchSize: number; log: (line: string) => void },
+): Promise<OrderBenchResult> {
+  const sharding = orderShardingSchema.parse({
+    databases: [{ database: 'ckbench_orders_0' }, { database: 'ckbench_orders_1' }],
+    tablesPerDatabase: 4,
+  });
+  const perDatabase = 4;
+  await OrderStore.migrate(mysqlUrl, sharding);
+  const store = OrderStore.open(mysqlUrl, sharding, perDatabase);
+  const pools = store.namedPools().map(([, p]) => p);
+  const singleRowWorkers = perDatabase * pools.length;
+  try {
+    const writeBatches = async (orders: NewOrder[]) => {
+      const batches = Math.ceil(orders.length / options.batchSize);
+      await pool(batches, perDatabase, async (b) => {
+        const written = await store.insertBatch(orders.slice(b * options.batchSize, (b + 1) * options.batchSize));
+        if (written.size === 0) throw new Error('insertBatch wrote nothing');
+      });
+    };
+    const writeSingle = async (orders: NewOrder[]) => {
+      await pool(orders.length, singleRowWorkers, async (i) => {
+        const o = orders[i];
+        if (o === undefined) return;
+        const where = locateUser(o.userId, sharding);
+        const target = pools[where.database];
+        if (target === undefined) throw new Error('no pool');
+        const connection = await target.getConnection();
+        try {
+          await connection.beginTransaction();
+          await connection.query(`INSERT INTO ${where.table} (${COLUMNS}) VALUES (?)`, [
+            [
+              newUlid(),
+              o.grabId,
+              o.userId,
+              o.couponId,
+              o.seq,
+              o.faceValueCents,
+              o.minSpendCents,
+              o.validUntil,
+              o.acceptedAt,
+            ],
+          ]);
+          await connection.commit();
+        } finally {
+          connection.release();
+        }
+      });
+    };
+    // Warm-up: connections opened, tables and buffer pool touched by both paths.
+    await writeBatches(ordersFor(options.batchSize * perDatabase, 5000));
+    await writeSingle(ordersFor(500, 5000));
+
+    options.log(`orders: ${options.count} with insertBatch (batches of ${options.batchSize})…`);
+    const batchOrders = ordersFor(options.count, 5000);
+    const batch = await timed(batchOrders.length, () => writeBatches(batchOrders));
+    options.log(`orders: ${options.count} one row per transaction…`);
+    const singleOrders = ordersFor(options.count, 5000);
+    const singleRow = await timed(singleOrders.length, () => writeSingle(singleOrders));
+    return { batchSize: options.batchSize, concurrentBatches: perDatabase, singleRowWorkers, batch, singleRow };
+  } finally {
+    await store.close();
+  }
+}
