@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSigningKey } from '@couponkill/auth';
+import { generateSigningKey, verifierFrom } from '@couponkill/auth';
 import { consumerLag, createKafka, TOPICS } from '@couponkill/events';
 import { createHealth, pingMysql, pingRedis } from '@couponkill/health';
 import { createLogger } from '@couponkill/logging';
@@ -157,6 +157,7 @@ await startGateway({
   health,
   upstreams,
   table,
+  verify: verifierFrom({ issuer: common.AUTH_ISSUER, audience: 'couponkill', jwksUrl: jwks(upstreams) }),
   routes: [
     {
       method: 'GET',

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Health } from '@couponkill/health';
-import { createHttpFunction, type Route } from '@couponkill/http';
+import { authenticate, type Verify } from '@couponkill/auth';
+import { createHttpFunction, type Route, sendError } from '@couponkill/http';
 import { type Logger, requestIdFrom } from '@couponkill/logging';
 import type { Metrics } from '@couponkill/metrics';
 import { proxyTo } from './proxy.js';
@@ -17,6 +18,12 @@ export interface GatewayOptions {
   readonly table: readonly RouteEntry[];
   /** The runtime's own routes (`GET /`), served when no function route matches. */
   readonly routes: readonly Route[];
+  /**
+   * Checks a bearer token before a request reaches a function, as the ingress's Istio
+   * RequestAuthentication does: a present but invalid token is refused here; a request without
+   * one goes on (each function decides whether it needs one, and verifies it again).
+   */
+  readonly verify?: Verify;
 }
 
 /** The local stand-in for the Istio ingress: one port on 127.0.0.1 in front of every function. */
@@ -36,7 +43,15 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
       void own(req, res);
       return;
     }
-    proxyTo(port, req, res, requestIdFrom(req.headers));
+    const requestId = requestIdFrom(req.headers);
+    if (options.verify === undefined || req.headers.authorization === undefined) {
+      proxyTo(port, req, res, requestId);
+      return;
+    }
+    authenticate(options.verify, req.headers).then(
+      () => proxyTo(port, req, res, requestId),
+      (err: unknown) => sendError(res, err, { requestId, logger: options.logger }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
