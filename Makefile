@@ -41,7 +41,7 @@ loadtest: deps ## Flash sale through the running make dev gateway: make loadtest
 	@node --conditions=source --import tsx local/src/loadtest/main.ts $(ARGS)
 
 bench: deps ## Throughput and latency as ratios to baselines measured in the same run (own servers, about 1 min)
-	@node --conditions=source --import tsx local/src/bench/main.ts
+	@node --conditions=source --import tsx local/src/bench/main.ts $(ARGS)
 
 test: deps ## Lint, type-check, unit and integration tests (real servers)
 	@rm -rf reports/tests && mkdir -p reports/tests

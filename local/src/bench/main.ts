@@ -14,12 +14,14 @@ import { Sale } from '@couponkill/sale';
 import { serve } from '@couponkill/testkit';
 import type autocannon from 'autocannon';
 import { startFunction } from '../dev/functions.js';
+import { startKafka } from '../infra/kafka.js';
 import { startMariadb } from '../infra/mariadb.js';
 import { removeStateDir, REPO_ROOT } from '../infra/paths.js';
 import { startRedis } from '../infra/redis.js';
 import { newUlid } from './ids.js';
 import { type LoadResult, measure, startNode } from './load.js';
 import { benchOrders } from './orders.js';
+import { benchWholeSale, type WholeSaleResult } from './whole-sale.js';
 import { cpuModelOf, describeMachine, evaluate, type Figure, formatTable, type Machine, reportName } from './report.js';
 
 const DURATION_S = 5;
@@ -30,6 +32,22 @@ const USERS = 5000;
 const ISSUER = 'https://auth.couponkill.bench';
 const ORDERS = 20_000;
 const BATCH = 500;
+
+// --whole-sale adds one whole sale through the real path next to a naive synchronous server
+// (whole-sale.ts); --attempts=N --users=N --stock=N size it (the same inputs for both sides).
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const found = argv.find((a) => a.startsWith(`--${name}=`));
+  return found === undefined ? fallback : Number(found.slice(name.length + 3));
+};
+const WHOLE_SALE = argv.includes('--whole-sale');
+const WHOLE = {
+  attempts: flag('attempts', 200_000),
+  users: flag('users', 100_000),
+  stock: flag('stock', 10_000),
+  perUserLimit: 2,
+  connections: 200,
+};
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const profile = `bench-${process.pid}`;
@@ -79,10 +97,13 @@ try {
   );
   if (tsc.status !== 0) throw new Error('tsc -b functions/grab-coupon shared/runtime failed');
 
-  say('starting Redis and MariaDB…');
+  say(WHOLE_SALE ? 'starting Redis, MariaDB and Kafka…' : 'starting Redis and MariaDB…');
+  const kafkaStarted = WHOLE_SALE ? startKafka({ profile }) : undefined;
   const started = await Promise.allSettled([startRedis({ profile }), startMariadb({ profile })]);
   for (const s of started)
     if (s.status === 'fulfilled') closers.push(() => s.value.process?.stop() ?? Promise.resolve());
+  const kafkaServer = await kafkaStarted;
+  if (kafkaServer !== undefined) closers.push(() => kafkaServer.process?.stop() ?? Promise.resolve());
   const [redisServer, mariadbServer] = started;
   if (redisServer.status === 'rejected') throw new Error(`redis: ${String(redisServer.reason)}`);
   if (mariadbServer.status === 'rejected') throw new Error(`mariadb: ${String(mariadbServer.reason)}`);
@@ -195,6 +216,14 @@ try {
     say(`  ${name.padEnd(24)} ${r.orders} orders in ${r.seconds.toFixed(2)} s = ${Math.round(r.perSecond)} orders/s`);
   }
 
+  let whole: WholeSaleResult | undefined;
+  if (WHOLE_SALE && kafkaServer !== undefined) {
+    say(
+      `6. whole sale: ${WHOLE.attempts} attempts, ${WHOLE.users} users, stock ${WHOLE.stock}, limit ${WHOLE.perUserLimit}, @${WHOLE.connections}; real path vs naive synchronous server`,
+    );
+    whole = await benchWholeSale({ redisUrl, mysqlUrl, kafkaBrokers: kafkaServer.endpoint }, WHOLE, profile, say);
+  }
+
   const m = (name: string) => {
     const r = measured[name];
     if (r === undefined) throw new Error(`no measurement ${name}`);
@@ -272,10 +301,45 @@ try {
       goal: { kind: 'value-at-least', min: 5000 },
     },
   ];
+  if (whole !== undefined) {
+    const size = `${whole.options.attempts / 1000}k attempts`;
+    figures.push(
+      {
+        name: `whole sale grab req/s (${size} @${whole.options.connections})`,
+        value: whole.ours.requestsPerSecond,
+        baseline: whole.naive.requestsPerSecond,
+        baselineName: 'naive sync server',
+        unit: 'req/s',
+        goal: { kind: 'none' },
+      },
+      {
+        name: 'whole sale: last answer → all durable',
+        value: whole.ours.settleSeconds,
+        baseline: 0,
+        baselineName: 'naive: answers after COMMIT',
+        unit: 's',
+        goal: { kind: 'value-at-most', max: 5 },
+      },
+      {
+        // Reversed on purpose (naive time / our time): how many times sooner our whole sale is done.
+        name: `whole sale time, first request → all durable: naive ÷ ours (${size})`,
+        value: whole.naive.totalSeconds,
+        baseline: whole.ours.totalSeconds,
+        baselineName: 'ours',
+        unit: 's',
+        goal: { kind: 'ratio-at-least', min: 10 },
+      },
+    );
+  }
   const evaluated = figures.map(evaluate);
   say('');
   say(describeMachine(machine));
   say(formatTable(evaluated));
+  if (whole !== undefined) {
+    say(`whole sale invariants, ours:  ${whole.ours.invariants}${whole.ours.clean ? '' : '  ← NOT CLEAN'}`);
+    say(`whole sale invariants, naive: ${whole.naive.invariants}${whole.naive.clean ? '' : '  ← NOT CLEAN'}`);
+    if (!whole.ours.clean || !whole.naive.clean) exitCode = 1;
+  }
 
   const at = new Date();
   const dir = join(REPO_ROOT, 'reports');
@@ -296,6 +360,7 @@ try {
         },
         http: measured,
         orders,
+        ...(whole === undefined ? {} : { wholeSale: whole }),
         figures: evaluated,
       },
       null,
