@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for `make dev` and `make test`, and nothing that is already there:
 # the pinned Node LTS, the Debian packages of the local servers, and the npm workspace.
-# Kafka (Maven Central) and the Nacos-protocol server (crates.io) are fetched on first start.
+# Kafka (Maven Central) and the Nacos-protocol server (a cargo package) are fetched on first start.
 source "$(dirname "$0")/lib.sh"
 
 bash "$CK_ROOT/scripts/ensure-node.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local servers need (Redis, MariaDB), only when missing.
-# Kafka (Maven Central) and rnacos (crates.io) are fetched by local/infra on first use.
+# Kafka (Maven Central) and rnacos (a cargo package) are fetched by local/infra on first use.
 source "$(dirname "$0")/lib.sh"
 
 need=()
