@@ -18,7 +18,7 @@ import { startKafka } from '../infra/kafka.js';
 import { startMariadb } from '../infra/mariadb.js';
 import { removeStateDir, REPO_ROOT } from '../infra/paths.js';
 import { startRedis } from '../infra/redis.js';
-import { newUlid } from './ids.js';
+import { ulid as newUlid } from 'ulid';
 import { type LoadResult, measure, startNode } from './load.js';
 import { benchOrders } from './orders.js';
 import { benchWholeSale, type WholeSaleResult } from './whole-sale.js';

@@ -1,5 +1,12 @@
-import { type NewOrder, OrderStore, locateUser, orderShardingSchema } from '@couponkill/orders';
-import { newUlid } from './ids.js';
+import {
+  type NewOrder,
+  ORDER_INSERT_COLUMNS,
+  orderInsertRow,
+  OrderStore,
+  locateUser,
+  orderShardingSchema,
+} from '@couponkill/orders';
+import { ulid as newUlid } from 'ulid';
 
 export interface WriteRate {
   readonly orders: number;
@@ -14,8 +21,6 @@ export interface OrderBenchResult {
   readonly batch: WriteRate;
   readonly singleRow: WriteRate;
 }
-
-const COLUMNS = 'id, grab_id, user_id, coupon_id, seq, face_value_cents, min_spend_cents, valid_until, accepted_at';
 
 function ordersFor(count: number, users: number): NewOrder[] {
   const couponId = newUlid();
@@ -87,18 +92,8 @@ export async function benchOrders(
         const connection = await target.getConnection();
         try {
           await connection.beginTransaction();
-          await connection.query(`INSERT INTO ${where.table} (${COLUMNS}) VALUES (?)`, [
-            [
-              newUlid(),
-              o.grabId,
-              o.userId,
-              o.couponId,
-              o.seq,
-              o.faceValueCents,
-              o.minSpendCents,
-              o.validUntil,
-              o.acceptedAt,
-            ],
+          await connection.query(`INSERT INTO ${where.table} (${ORDER_INSERT_COLUMNS}) VALUES (?)`, [
+            orderInsertRow(o),
           ]);
           await connection.commit();
         } finally {

@@ -1,2 +1,9 @@
 export { locateUser, type OrderLocation, type OrderSharding, orderShardingSchema } from './sharding.js';
-export { type NewOrder, type Order, type OrderStatus, OrderStore } from './store.js';
+export {
+  type NewOrder,
+  type Order,
+  ORDER_INSERT_COLUMNS,
+  orderInsertRow,
+  type OrderStatus,
+  OrderStore,
+} from './store.js';

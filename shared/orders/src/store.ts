@@ -38,17 +38,13 @@ interface OrderRow extends RowDataPacket {
 }
 
 const MIGRATIONS = `${packageDir(import.meta.url)}/migrations`;
-const COLUMNS = [
-  'id',
-  'grab_id',
-  'user_id',
-  'coupon_id',
-  'seq',
-  'face_value_cents',
-  'min_spend_cents',
-  'valid_until',
-  'accepted_at',
-];
+
+/** The columns an order is inserted with, and the row for one order: what every writer sends. */
+export const ORDER_INSERT_COLUMNS =
+  'id, grab_id, user_id, coupon_id, seq, face_value_cents, min_spend_cents, valid_until, accepted_at';
+export function orderInsertRow(o: NewOrder, id: string = ulid()): unknown[] {
+  return [id, o.grabId, o.userId, o.couponId, o.seq, o.faceValueCents, o.minSpendCents, o.validUntil, o.acceptedAt];
+}
 
 /** Orders sharded by user over databases × tables (see sharding.ts). */
 export class OrderStore {
@@ -127,18 +123,8 @@ export class OrderStore {
         try {
           await connection.beginTransaction();
           for (const [table, rows] of tables) {
-            const values = rows.map((o) => [
-              ulid(),
-              o.grabId,
-              o.userId,
-              o.couponId,
-              o.seq,
-              o.faceValueCents,
-              o.minSpendCents,
-              o.validUntil,
-              o.acceptedAt,
-            ]);
-            await connection.query(`INSERT IGNORE INTO ${table} (${COLUMNS.join(', ')}) VALUES ?`, [values]);
+            const values = rows.map((o) => orderInsertRow(o));
+            await connection.query(`INSERT IGNORE INTO ${table} (${ORDER_INSERT_COLUMNS}) VALUES ?`, [values]);
           }
           await connection.commit();
           for (const [table, rows] of tables) {
