@@ -34,6 +34,12 @@ module_copy() {
   fi
   echo "$dest"
 }
+# Drops a copied module's replace directives that point at sibling folders of its own repository:
+# the published versions of those modules stand in for them.
+drop_local_replaces() {
+  (cd "$1" && go mod edit -json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const r of JSON.parse(s).Replace??[])if(r.New.Path.startsWith("."))console.log(r.Old.Path)})' |
+    while read -r mod; do go mod edit -dropreplace="$mod"; done)
+}
 timed() { local t0=$SECONDS; "$@"; say "  done in $((SECONDS - t0)) s"; }
 
 build_helm() {
@@ -73,6 +79,7 @@ build_etcd() {
   have etcd $ETCD_VERSION && return
   say "building etcd $ETCD_VERSION"
   local src; src="$(module_copy "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "etcd-$ETCD_VERSION")"
+  drop_local_replaces "$src"
   (cd "$src" && timed go build -trimpath -ldflags "-s -w" -o "$BIN/etcd-$ETCD_VERSION" .)
   link etcd $ETCD_VERSION
 }
