@@ -105,7 +105,13 @@ build_kube_apiserver() {
   } >"$wrap/go.mod"
   printf 'package main\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\nfunc main() {}\n' >"$wrap/tools.go"
   (cd "$wrap" && go mod tidy >/dev/null 2>&1 || true)
-  (cd "$wrap" && timed go build -trimpath -ldflags "-s -w" -o "$BIN/kube-apiserver-$KUBERNETES_VERSION" k8s.io/kubernetes/cmd/kube-apiserver)
+  # The version is stamped the way Kubernetes' own build does, so clients (helm's kubeVersion
+  # checks among them) see v1.34.x rather than v0.0.0-master.
+  local minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
+  local stamp="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1"
+  stamp+=" -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+  stamp+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
+  (cd "$wrap" && timed go build -trimpath -ldflags "-s -w $stamp" -o "$BIN/kube-apiserver-$KUBERNETES_VERSION" k8s.io/kubernetes/cmd/kube-apiserver)
   link kube-apiserver $KUBERNETES_VERSION
 }
 
