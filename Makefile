@@ -14,7 +14,7 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers admin reconcile loadtest bench test lint typecheck unit integration format clean
+.PHONY: help deps dev servers kube admin reconcile loadtest bench test lint typecheck unit integration format clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ dev: deps ## Run everything locally on embedded defaults; Ctrl-C stops it all
 
 servers: deps ## Only the middleware (Redis, MariaDB, Kafka, Nacos), with the env to reuse them
 	@node --conditions=source --import tsx local/src/cli/servers.ts
+
+kube: deps ## A real kube-apiserver + etcd with the Knative, KEDA, KafkaSource and Seckill CRDs; prints KUBECONFIG
+	@node --conditions=source --import tsx local/src/cli/kube.ts
 
 admin: deps ## Create an administrator: make admin USERNAME=… PASSWORD=… EMAIL=… [MYSQL_URL=…]
 	@MYSQL_URL="$${MYSQL_URL:-mysql://couponkill:couponkill@127.0.0.1:13306}" node --conditions=source --import tsx \
