@@ -20,18 +20,18 @@ export interface SchemaDirs {
 }
 
 /** The CustomResourceDefinition documents of the named sources (all sources by default). */
-export async function crdDocuments(names?: readonly string[]): Promise<JsonSchema[]> {
+export function crdDocuments(names?: readonly string[]): JsonSchema[] {
   const chosen = names === undefined ? CRD_SOURCES : CRD_SOURCES.filter((s) => names.includes(s.name));
   const unknown = (names ?? []).filter((n) => !CRD_SOURCES.some((s) => s.name === n));
   if (unknown.length > 0) throw new Error(`unknown CRD source(s): ${unknown.join(', ')}`);
   const docs: JsonSchema[] = [];
-  for (const source of chosen) docs.push(...(await crdsOf(source)));
+  for (const source of chosen) docs.push(...crdsOf(source));
   return docs;
 }
 
 /** Every CRD in the YAML files of one source (other kinds in the same files are skipped). */
-async function crdsOf(source: CrdSource): Promise<JsonSchema[]> {
-  const root = await goModuleDir(source.module, source.version);
+function crdsOf(source: CrdSource): JsonSchema[] {
+  const root = goModuleDir(source.module, source.version);
   const docs: JsonSchema[] = [];
   for (const pattern of source.files) {
     for (const file of matchFiles(root, pattern)) {
@@ -80,12 +80,12 @@ export async function ensureSchemas(
   if (!existsSync(join(root, 'complete'))) {
     const staging = `${root}.tmp`;
     rmSync(staging, { recursive: true, force: true });
-    const k8s = await goModuleDir(KUBERNETES.module, KUBERNETES.version);
+    const k8s = goModuleDir(KUBERNETES.module, KUBERNETES.version);
     const swagger = JSON.parse(readFileSync(join(k8s, KUBERNETES.swagger), 'utf8')) as {
       definitions: Record<string, JsonSchema>;
     };
     writeSchemas(join(staging, 'builtin'), schemasFromSwagger(swagger));
-    for (const doc of await crdDocuments()) writeSchemas(join(staging, 'crd'), schemasFromCrd(doc));
+    for (const doc of crdDocuments()) writeSchemas(join(staging, 'crd'), schemasFromCrd(doc));
     writeFileSync(join(staging, 'complete'), new Date().toISOString());
     rmSync(root, { recursive: true, force: true });
     renameSync(staging, root);

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { cacheDir } from '../infra/paths.js';
-
-const run = promisify(execFile);
 
 /**
  * The environment every Go command of the project runs with: module and build caches per user
@@ -23,22 +20,24 @@ export function goEnv(): NodeJS.ProcessEnv {
 
 /**
  * The extracted source folder of `module@version`, downloaded through the Go module proxy on first
- * use and read from the module cache afterwards (so later runs are offline).
+ * use and read from the module cache afterwards (so later runs are offline). Synchronous: it is
+ * instant once cached, and callers use it while setting up.
  */
-export async function goModuleDir(module: string, version: string): Promise<string> {
-  let stdout: string;
-  try {
-    ({ stdout } = await run('go', ['mod', 'download', '-json', `${module}@${version}`], {
-      env: goEnv(),
-      maxBuffer: 16 * 1024 * 1024,
-    }));
-  } catch (err) {
-    const detail = (err as { stdout?: string; code?: string }).code === 'ENOENT' ? 'go is not installed' : String(err);
-    throw new Error(`cannot download the Go module ${module}@${version}: ${detail}`, { cause: err });
+export function goModuleDir(module: string, version: string): string {
+  const result = spawnSync('go', ['mod', 'download', '-json', `${module}@${version}`], {
+    encoding: 'utf8',
+    timeout: 300_000,
+    maxBuffer: 16 * 1024 * 1024,
+    env: goEnv(),
+  });
+  if (result.error !== undefined) {
+    throw new Error(`cannot download the Go module ${module}@${version} (is Go installed?): ${result.error.message}`, {
+      cause: result.error,
+    });
   }
-  const info = JSON.parse(stdout) as { Dir?: string; Error?: string };
-  if (info.Error !== undefined || info.Dir === undefined) {
-    throw new Error(`cannot download the Go module ${module}@${version}: ${info.Error ?? 'no Dir in the answer'}`);
+  const info = JSON.parse(result.stdout || '{}') as { Dir?: string; Error?: string };
+  if (result.status !== 0 || info.Dir === undefined) {
+    throw new Error(`cannot download the Go module ${module}@${version}: ${info.Error ?? result.stderr.trim()}`);
   }
   return info.Dir;
 }

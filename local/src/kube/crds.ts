@@ -1,46 +1,32 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { cacheDir } from '../infra/paths.js';
+import { goModuleDir } from '../kube-schemas/go-modules.js';
+import { CRD_SOURCES, type CrdSource } from '../kube-schemas/sources.js';
 
 /**
  * The CRDs of the platform pieces the cluster runs (Knative Serving, KEDA, KafkaSource), taken
  * offline from Go module zips at pinned versions (the Go module proxy is the one source that
  * serves them) and kept per user under `<cache>/crds/<set>/`, so later runs need no network.
  */
-export interface CrdSet {
-  readonly name: string;
-  readonly module: string;
-  readonly version: string;
-  /** Files inside the module, relative to its root; a trailing `*.yaml` pattern lists a folder. */
-  readonly files: readonly string[];
+export interface CrdSet extends CrdSource {
   /** Keep only these CRD names (plural.group); all CRDs of the files when absent. */
   readonly only?: readonly string[];
 }
 
-export const KNATIVE_SERVING: CrdSet = {
-  name: 'knative-serving',
-  module: 'knative.dev/serving',
-  version: 'v0.51.0',
-  files: ['config/core/300-resources/*.yaml'],
-};
+function source(name: string, only?: readonly string[]): CrdSet {
+  const found = CRD_SOURCES.find((s) => s.name === name);
+  if (found === undefined) throw new Error(`no CRD source named ${name}`);
+  return only === undefined ? found : { ...found, only };
+}
 
-export const KEDA: CrdSet = {
-  name: 'keda',
-  module: 'github.com/kedacore/keda/v2',
-  version: 'v2.21.0',
-  files: ['config/crd/bases/keda.sh_*.yaml'],
-};
-
-/** The eventing-kafka modules are not served; the Knative operator ships the same CRDs as data. */
-export const KAFKA_SOURCE: CrdSet = {
-  name: 'knative-kafka-source',
-  module: 'knative.dev/operator',
-  version: 'v0.50.0',
-  files: ['cmd/operator/kodata/eventing-source/1.23/kafka/eventing-kafka-controller.yaml'],
-  only: ['kafkasources.sources.knative.dev'],
-};
+export const KNATIVE_SERVING = source('knative-serving');
+export const KNATIVE_EVENTING = source('knative-eventing');
+export const KEDA = source('keda');
+export const KAFKA_SOURCE = source('knative-kafka', ['kafkasources.sources.knative.dev']);
+export const ISTIO = source('istio');
+export const PROMETHEUS_OPERATOR = source('prometheus-operator');
 
 /** Paths of YAML files, one CRD each, for `set` (extracted once, then read from the cache). */
 export function ensureCrds(set: CrdSet): string[] {
@@ -54,7 +40,7 @@ export function ensureCrds(set: CrdSet): string[] {
 }
 
 function extract(set: CrdSet, dir: string): void {
-  const moduleDir = goModuleDir(`${set.module}@${set.version}`);
+  const moduleDir = goModuleDir(set.module, set.version);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
@@ -87,28 +73,4 @@ function expand(root: string, pattern: string): string[] {
     .filter((f) => f.startsWith(prefix) && f.endsWith(suffix))
     .sort()
     .map((f) => join(folder, f));
-}
-
-/** Downloads (or finds in the per-user module cache) a Go module and returns its folder. */
-function goModuleDir(moduleAtVersion: string): string {
-  const cache = cacheDir();
-  const result = spawnSync('go', ['mod', 'download', '-json', moduleAtVersion], {
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: {
-      ...process.env,
-      GOPATH: join(cache, 'go'),
-      GOMODCACHE: join(cache, 'go', 'mod'),
-      GOFLAGS: '-mod=mod',
-      GOTOOLCHAIN: 'local',
-    },
-  });
-  if (result.error !== undefined) {
-    throw new Error(`the CRDs come from Go module zips and need Go: ${result.error.message}`);
-  }
-  const info = JSON.parse(result.stdout || '{}') as { Dir?: string; Error?: string };
-  if (result.status !== 0 || info.Dir === undefined) {
-    throw new Error(`go mod download ${moduleAtVersion} failed: ${info.Error ?? result.stderr.trim()}`);
-  }
-  return info.Dir;
 }

@@ -5,4 +5,13 @@ export {
   kubeToolsBin,
   startKubeApiserver,
 } from './apiserver.js';
-export { type CrdSet, ensureCrds, KAFKA_SOURCE, KEDA, KNATIVE_SERVING } from './crds.js';
+export {
+  type CrdSet,
+  ensureCrds,
+  ISTIO,
+  KAFKA_SOURCE,
+  KEDA,
+  KNATIVE_EVENTING,
+  KNATIVE_SERVING,
+  PROMETHEUS_OPERATOR,
+} from './crds.js';
