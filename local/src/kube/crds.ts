@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -25,13 +26,17 @@ export const KNATIVE_SERVING = source('knative-serving');
 export const KNATIVE_EVENTING = source('knative-eventing');
 export const KEDA = source('keda');
 export const KAFKA_SOURCE = source('knative-kafka', ['kafkasources.sources.knative.dev']);
+/** KafkaSource plus KafkaSink, KafkaChannel and the consumer-group kinds. */
+export const KNATIVE_KAFKA = source('knative-kafka');
 export const ISTIO = source('istio');
 export const PROMETHEUS_OPERATOR = source('prometheus-operator');
 
 /** Paths of YAML files, one CRD each, for `set` (extracted once, then read from the cache). */
 export function ensureCrds(set: CrdSet): string[] {
   // The revision suffix changes when the extraction does, so an older cache is not reused.
-  const dir = join(cacheDir('crds'), `${set.name}-${set.version}-r2`);
+  const subset =
+    set.only === undefined ? '' : `-${createHash('sha256').update(set.only.join(',')).digest('hex').slice(0, 8)}`;
+  const dir = join(cacheDir('crds'), `${set.name}${subset}-${set.version}-r2`);
   if (!existsSync(dir)) extract(set, dir);
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
