@@ -1,29 +1,111 @@
 /**
- * Image commands behind the make targets (see `make help`):
- *   images.ts build [--functions a,b] [--tag T] [--deps shared|own] [--no-cache]
+ * The image commands behind the make targets (`make help`). Without a registry where one is
+ * needed, each fails with one sentence that says what to set.
+ *   images.ts build [--canary] [--push] [--functions a,b] [--deps shared|own] [--no-cache]
+ *   images.ts push [--canary] [--functions a,b]          REGISTRY=host[:port]
+ *   images.ts pull-dependencies                          MIRROR_REGISTRY=host[:port]
+ *   images.ts complete                                   REGISTRY=… MIRROR_REGISTRY=…: all of it
+ *   images.ts stage --function fn --out DIR              (the Containerfile's build stage)
+ *   images.ts base-packages                              re-pin images/base-packages.txt
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildImages, mb } from '../images/build.js';
+import { cacheDir, REPO_ROOT } from '../infra/paths.js';
+import { updatePins } from '../images/base.js';
+import { buildImages, mb, rootVersion } from '../images/build.js';
+import { checkRegistry, pullDependencyImages, pushDependencyImages, pushImages, UsageError } from '../images/push.js';
+import { closureOf, functionNames, stageCode, stageDeps } from '../images/stage.js';
 
-const [command, ...rest] = process.argv.slice(2);
+const [command = 'help', ...rest] = process.argv.slice(2);
 const { values } = parseArgs({
   args: rest,
   options: {
+    canary: { type: 'boolean', default: false },
+    push: { type: 'boolean', default: false },
     functions: { type: 'string' },
+    function: { type: 'string' },
+    out: { type: 'string' },
     tag: { type: 'string' },
     deps: { type: 'string', default: 'shared' },
-    layout: { type: 'string' },
     'no-cache': { type: 'boolean', default: false },
   },
 });
-if (command === 'build') {
-  const result = await buildImages({
-    ...(values.functions !== undefined ? { functions: values.functions.split(',') } : {}),
-    ...(values.tag !== undefined ? { tag: values.tag } : {}),
-    ...(values.layout !== undefined ? { layout: values.layout } : {}),
-    deps: values.deps === 'own' ? 'own' : 'shared',
-    cache: !values['no-cache'],
-    log: (line) => console.log(`  ${line}`),
-  });
-  console.log(`${result.images.length} images in ${result.layout} in ${(result.ms / 1000).toFixed(1)} s; distinct layers ${mb(result.distinctSize)}`);
+const log = (line: string) => console.log(`  ${line}`);
+const tag = values.tag ?? `${rootVersion()}${values.canary ? '-canary' : ''}`;
+const fns = values.functions?.split(',');
+const target = (base: string) => `${base}${values.canary ? '-canary' : ''}`;
+
+async function main(): Promise<void> {
+  switch (command) {
+    case 'build': {
+      // Fail on a missing registry before spending a build on it.
+      const registry = values.push ? checkRegistry(process.env['REGISTRY'], target('build-and-push-all')) : undefined;
+      const result = await buildImages({
+        tag,
+        ...(fns !== undefined ? { functions: fns } : {}),
+        deps: values.deps === 'own' ? 'own' : 'shared',
+        cache: !values['no-cache'],
+        log,
+      });
+      console.log(
+        `${result.images.length} images (${tag}) in ${(result.ms / 1000).toFixed(1)} s → ${result.layout}; ` +
+          `largest ${mb(Math.max(...result.images.map((i) => i.size)))} compressed, distinct layers ${mb(result.distinctSize)}`,
+      );
+      if (registry !== undefined)
+        await pushImages({ registry, tag, ...(fns !== undefined ? { functions: fns } : {}), log });
+      return;
+    }
+    case 'push': {
+      const registry = checkRegistry(process.env['REGISTRY'], target('push-all-images'));
+      const pushed = await pushImages({ registry, tag, ...(fns !== undefined ? { functions: fns } : {}), log });
+      console.log(`${pushed.length} images pushed to ${registry}`);
+      return;
+    }
+    case 'pull-dependencies':
+      pullDependencyImages(process.env['MIRROR_REGISTRY'], log);
+      return;
+    case 'complete': {
+      // Both registries are checked before anything is pulled or built.
+      const registry = checkRegistry(process.env['REGISTRY'], 'build-and-push-all-complete');
+      const mirror = process.env['MIRROR_REGISTRY'];
+      if (mirror === undefined || mirror === '') pullDependencyImages(mirror); // throws its one sentence
+      pullDependencyImages(mirror, log);
+      const result = await buildImages({ tag, cache: !values['no-cache'], log });
+      await pushImages({ registry, tag, layout: result.layout, log });
+      await pushDependencyImages(registry, log);
+      console.log(`${result.images.length} function images and the dependency images pushed to ${registry}`);
+      return;
+    }
+    case 'stage': {
+      // The Containerfile's build stage: the same trees the daemonless build packs into its
+      // deps and code layers, as folders to COPY.
+      const fn = values.function;
+      if (fn === undefined || values.out === undefined)
+        throw new UsageError('stage needs --function <name> --out <dir>');
+      const root = REPO_ROOT;
+      const closures = functionNames(root).map((f) => closureOf(root, f));
+      const own = closures.find((c) => c.fn === fn);
+      if (own === undefined) throw new UsageError(`no function named ${fn}`);
+      rmSync(values.out, { recursive: true, force: true });
+      stageDeps(root, [...new Set(closures.flatMap((c) => c.thirdParty))].sort(), join(values.out, 'deps'));
+      stageCode(root, own, join(values.out, 'code'));
+      return;
+    }
+    case 'base-packages':
+      for (const p of updatePins(REPO_ROOT, cacheDir('images', 'debs'))) console.log(`  ${p.name}=${p.version}`);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"; see the header of local/src/cli/images.ts`);
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  if (err instanceof UsageError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
 }

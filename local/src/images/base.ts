@@ -6,7 +6,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export interface PinnedPackage {
@@ -71,7 +80,8 @@ export function ensureDebs(root: string, cache: string, into: string): void {
   }
   for (const pin of pins) {
     const from = join(cache, `${pin.sha256}.deb`);
-    if (!existsSync(from)) throw new Error(`${pin.name}=${pin.version}: downloaded file does not match the pinned sha256`);
+    if (!existsSync(from))
+      throw new Error(`${pin.name}=${pin.version}: downloaded file does not match the pinned sha256`);
     copyFileSync(from, join(into, `${pin.name}.deb`));
   }
 }

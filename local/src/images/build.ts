@@ -18,7 +18,7 @@ import { blobPath, ensureLayout, type Layer, tagImage, writeImage, writeLayer } 
 import { closureOf, type Closure, functionNames, stageCode, stageDeps } from './stage.js';
 
 /** Bumped when the way layers are made changes, so cached layers of an older builder are not reused. */
-const BUILDER_VERSION = '1';
+const BUILDER_VERSION = '2';
 /** File times inside every layer: fixed, so layers only change when their content does. */
 const LAYER_MTIME = 0;
 export const IMAGE_UID = 65532;
@@ -81,7 +81,9 @@ function provenance(root: string): { revision: string; created: string; source?:
   // SOURCE_DATE_EPOCH (reproducible-builds.org) first, then the commit time: never the clock.
   const epoch = Number(process.env['SOURCE_DATE_EPOCH'] ?? (git(root, 'log', '-1', '--format=%ct') || '0'));
   const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { repository?: string | { url?: string } };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    repository?: string | { url?: string };
+  };
   const fromPackage = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
   const source = process.env['IMAGE_SOURCE'] ?? fromPackage ?? (git(root, 'remote', 'get-url', 'origin') || undefined);
   return { revision, created, ...(source !== undefined ? { source } : {}) };
@@ -152,7 +154,9 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
     const node = process.execPath;
     const nodeVersion = readFileSync(join(root, '.node-version'), 'utf8').trim();
     if (process.version !== `v${nodeVersion}`) {
-      throw new Error(`the image Node is this Node: run with Node ${nodeVersion} (.node-version), not ${process.version}`);
+      throw new Error(
+        `the image Node is this Node: run with Node ${nodeVersion} (.node-version), not ${process.version}`,
+      );
     }
     const baseKey = sha256(
       'base',
@@ -235,7 +239,15 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
       tagImage(layout, fn, manifest);
       const size = config.size + layers.reduce((n, l) => n + l.size, 0);
       const uncompressedSize = layers.reduce((n, l) => n + l.uncompressedSize, 0);
-      const image = { fn, ref: `oci:${layout}:${fn}`, digest: manifest.digest, layers, size, uncompressedSize, ms: Date.now() - t0 };
+      const image = {
+        fn,
+        ref: `oci:${layout}:${fn}`,
+        digest: manifest.digest,
+        layers,
+        size,
+        uncompressedSize,
+        ms: Date.now() - t0,
+      };
       images.push(image);
       log(
         `${fn.padEnd(13)} ${manifest.digest.slice(0, 19)}  ${mb(size)} compressed (${mb(uncompressedSize)} unpacked), code ${kb(code.size)}, ${image.ms} ms`,

@@ -8,7 +8,15 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -49,7 +57,8 @@ export function ensureLayout(dir: string): void {
   const marker = join(dir, 'oci-layout');
   if (!existsSync(marker)) writeFileSync(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const index = join(dir, 'index.json');
-  if (!existsSync(index)) writeFileSync(index, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests: [] }));
+  if (!existsSync(index))
+    writeFileSync(index, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests: [] }));
 }
 
 export function blobPath(dir: string, digest: string): string {
