@@ -7,7 +7,8 @@
  * Its own vitest project (`images`), run after the integration tests: the build keeps both cores
  * busy for a while and must not slow down the timing-sensitive sale tests.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickPort, REPO_ROOT, removeStateDir, type RunningServer, startRedis, waitFor } from '../src/infra/index.js';
@@ -51,6 +52,22 @@ interface ImageConfig {
   };
 }
 
+function listTar(file: string): string[] {
+  const r = spawnSync('tar', ['-tzf', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return r.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.replace(/\/$/, ''));
+}
+
+/** Every entry under `dir`, like tar lists them: symlinks are entries, not followed. */
+function listTree(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const name = `${prefix}${entry.name}`;
+    return entry.isDirectory() ? [name, ...listTree(join(dir, entry.name), `${name}/`)] : [name];
+  });
+}
+
 function configOf(digest: string): ImageConfig {
   const manifest = JSON.parse(readFileSync(blobPath(layout, digest), 'utf8')) as { config: { digest: string } };
   return JSON.parse(readFileSync(blobPath(layout, manifest.config.digest), 'utf8')) as ImageConfig;
@@ -92,6 +109,21 @@ describe('function images', () => {
     expect(second.images[0]!.layers).toEqual(first.layers);
     rmSync(again, { recursive: true, force: true });
   }, 600_000);
+
+  it("the Containerfile's stage step stages exactly the files of the deps and code layers", () => {
+    const out = join(REPO_ROOT, '.run', profile, 'containerfile-stage');
+    const staged = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'local/src/cli/images.ts', 'stage', '--function', 'grab-coupon', '--out', out],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(staged.status, staged.stderr).toBe(0);
+    const image = built.images.find((i) => i.fn === 'grab-coupon')!;
+    const inLayers = image.layers.slice(1).flatMap((l) => listTar(blobPath(layout, l.digest)));
+    const inStage = ['deps', 'code'].flatMap((tree) => listTree(join(out, tree)));
+    expect(new Set(inStage)).toEqual(new Set(inLayers));
+    log(`Containerfile stage of grab-coupon: ${new Set(inStage).size} entries, the same as its deps and code layers`);
+  });
 
   it('pushes every image to a registry on 127.0.0.1, which serves the digests we built', async () => {
     registry = await startRegistry(profile);

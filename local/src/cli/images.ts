@@ -6,6 +6,7 @@
  *   images.ts pull-dependencies                          MIRROR_REGISTRY=host[:port]
  *   images.ts complete                                   REGISTRY=… MIRROR_REGISTRY=…: all of it
  *   images.ts stage --function fn --out DIR              (the Containerfile's build stage)
+ *   images.ts skaffold <fn>                              skaffold's custom builder (IMAGE, PUSH_IMAGE)
  *   images.ts base-packages                              re-pin images/base-packages.txt
  */
 import { rmSync } from 'node:fs';
@@ -16,10 +17,12 @@ import { updatePins } from '../images/base.js';
 import { buildImages, mb, rootVersion } from '../images/build.js';
 import { checkRegistry, pullDependencyImages, pushDependencyImages, pushImages, UsageError } from '../images/push.js';
 import { closureOf, functionNames, stageCode, stageDeps } from '../images/stage.js';
+import { isLocalRegistry, skopeoCopy } from '../images/tools.js';
 
 const [command = 'help', ...rest] = process.argv.slice(2);
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
   args: rest,
+  allowPositionals: true,
   options: {
     canary: { type: 'boolean', default: false },
     push: { type: 'boolean', default: false },
@@ -69,8 +72,7 @@ async function main(): Promise<void> {
       // Both registries are checked before anything is pulled or built.
       const registry = checkRegistry(process.env['REGISTRY'], 'build-and-push-all-complete');
       const mirror = process.env['MIRROR_REGISTRY'];
-      if (mirror === undefined || mirror === '') pullDependencyImages(mirror); // throws its one sentence
-      pullDependencyImages(mirror, log);
+      pullDependencyImages(mirror, log, 'build-and-push-all-complete');
       const result = await buildImages({ tag, cache: !values['no-cache'], log });
       await pushImages({ registry, tag, layout: result.layout, log });
       await pushDependencyImages(registry, log);
@@ -90,6 +92,37 @@ async function main(): Promise<void> {
       rmSync(values.out, { recursive: true, force: true });
       stageDeps(root, [...new Set(closures.flatMap((c) => c.thirdParty))].sort(), join(values.out, 'deps'));
       stageCode(root, own, join(values.out, 'code'));
+      return;
+    }
+    case 'skaffold': {
+      // skaffold's custom builder contract: build the image named $IMAGE (repository:tag chosen
+      // by skaffold's tag policy); push it there when $PUSH_IMAGE is true, otherwise keep it in
+      // the project's podman storage (and the layout) under that name.
+      const fn = positionals[0];
+      const image = process.env['IMAGE'];
+      if (fn === undefined) throw new UsageError('usage: scripts/skaffold-build.sh <function>');
+      if (image === undefined || image === '')
+        throw new UsageError('IMAGE is not set: skaffold sets it for a custom build');
+      const lastSlash = image.lastIndexOf('/');
+      const colon = image.lastIndexOf(':');
+      const imageTag = colon > lastSlash ? image.slice(colon + 1) : 'latest';
+      const result = await buildImages({
+        functions: [fn],
+        tag: imageTag,
+        layout: join(REPO_ROOT, '.run', 'images', 'skaffold'),
+        log,
+      });
+      const built = result.images[0]!;
+      const from = `oci:${result.layout}:${fn}`;
+      if (process.env['PUSH_IMAGE'] === 'true') {
+        const digest = skopeoCopy(from, `docker://${image}`, { destTls: !isLocalRegistry(image.split('/')[0] ?? '') });
+        console.log(`pushed ${image}@${digest}`);
+      } else {
+        skopeoCopy(from, `containers-storage:${image}`);
+        console.log(
+          `${image}@${built.digest} kept locally (podman storage under .run/podman, layout ${result.layout})`,
+        );
+      }
       return;
     }
     case 'base-packages':

@@ -91,10 +91,14 @@ export function dependencyLayout(root = REPO_ROOT): string {
 }
 
 /** Copies the middleware images from a mirror registry into `.run/images/dependencies`. */
-export function pullDependencyImages(mirror: string | undefined, log?: (line: string) => void): void {
+export function pullDependencyImages(
+  mirror: string | undefined,
+  log?: (line: string) => void,
+  what = 'pull-dependency-images',
+): void {
   if (mirror === undefined || mirror.trim() === '') {
     throw new UsageError(
-      'pull-dependency-images needs a mirror registry that serves the middleware images: set MIRROR_REGISTRY=host[:port]; no registry is reachable from here otherwise.',
+      `${what} needs a mirror registry that serves the middleware images: set MIRROR_REGISTRY=host[:port]; no registry is reachable from here otherwise.`,
     );
   }
   const layout = dependencyLayout();
