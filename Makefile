@@ -14,10 +14,12 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers kube admin reconcile loadtest bench test lint typecheck unit integration format clean
+.PHONY: help deps dev servers kube admin reconcile loadtest bench test lint typecheck unit integration images-test format clean \
+	build-all-images build-and-push-all build-all-images-canary push-all-images-canary build-and-push-all-canary \
+	pull-dependency-images build-and-push-all-complete image-base-packages
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-28s\033[0m %s\n", $$1, $$2}'
 
 deps: ## Install what is missing: Node LTS (cache), Debian packages, npm packages
 	@bash scripts/bootstrap.sh
@@ -52,7 +54,8 @@ test: deps ## Lint, type-check, unit and integration tests (real servers)
 	@status=0; \
 	$(VITEST) run --project unit --reporter=default --reporter=json --outputFile.json=reports/tests/unit.json || status=1; \
 	$(VITEST) run --project integration --reporter=default --reporter=json --outputFile.json=reports/tests/integration.json || status=1; \
-	node scripts/test-summary.mjs reports/tests/unit.json reports/tests/integration.json || status=1; \
+	$(VITEST) run --project images --reporter=default --reporter=json --outputFile.json=reports/tests/images.json || status=1; \
+	node scripts/test-summary.mjs reports/tests/unit.json reports/tests/integration.json reports/tests/images.json || status=1; \
 	exit $$status
 
 lint: ## ESLint, Prettier, project references in step with dependencies
@@ -69,8 +72,40 @@ unit: ## Unit tests only (no I/O)
 integration: deps ## Integration tests only (starts the real servers)
 	@$(VITEST) run --project integration
 
+images-test: deps ## Image tests only: build every image, rebuild one, push to a 127.0.0.1 registry, run one
+	@$(VITEST) run --project images
+
 format: ## Rewrite files with Prettier and ESLint fixes
 	@node_modules/.bin/prettier --write --log-level=warn . && node_modules/.bin/eslint . --fix
 
 clean: ## Remove build output and local server state (keeps the per-user cache)
 	@rm -rf .run reports && find . -name dist -type d -prune -not -path './node_modules/*' -exec rm -rf {} + && find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete
+
+# Images: one per function, daemonless (OCI layout in .run/images/<tag>; see README "Images").
+# Registries are passed explicitly: REGISTRY=host[:port] to push to, MIRROR_REGISTRY=host[:port]
+# to pull the middleware images from. Without one, a target that needs it stops with one sentence.
+IMAGES := node --import tsx local/src/cli/images.ts
+
+build-all-images: deps ## Build every function image (OCI layout .run/images/<version>)
+	@$(IMAGES) build
+
+build-and-push-all: deps ## Build every function image and push it: make build-and-push-all REGISTRY=host:port
+	@REGISTRY="$(REGISTRY)" $(IMAGES) build --push
+
+build-all-images-canary: deps ## Build every function image tagged <version>-canary
+	@$(IMAGES) build --canary
+
+push-all-images-canary: deps ## Push the canary images built before: make push-all-images-canary REGISTRY=host:port
+	@REGISTRY="$(REGISTRY)" $(IMAGES) push --canary
+
+build-and-push-all-canary: deps ## Build and push the <version>-canary images: REGISTRY=host:port
+	@REGISTRY="$(REGISTRY)" $(IMAGES) build --canary --push
+
+pull-dependency-images: deps ## Copy the chart's middleware images from a mirror: MIRROR_REGISTRY=host:port
+	@MIRROR_REGISTRY="$(MIRROR_REGISTRY)" $(IMAGES) pull-dependencies
+
+build-and-push-all-complete: deps ## Function images and middleware images to one registry: REGISTRY=… MIRROR_REGISTRY=…
+	@REGISTRY="$(REGISTRY)" MIRROR_REGISTRY="$(MIRROR_REGISTRY)" $(IMAGES) complete
+
+image-base-packages: deps ## Re-pin the Debian packages of the image base to apt's current versions
+	@$(IMAGES) base-packages

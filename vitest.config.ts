@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{shared,functions}/*/test/**/*.test.ts', 'local/test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.int.test.ts', '**/*.images.test.ts', '**/node_modules/**'],
         },
       },
       {
@@ -31,6 +31,16 @@ export default defineConfig({
           globalSetup: ['local/src/testing/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // Builds, pushes and runs the function images; starts its own Redis and registry.
+        extends: true,
+        test: {
+          name: 'images',
+          include: ['local/test/**/*.images.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
         },
       },
     ],

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the local servers need (Redis, MariaDB), only when missing.
+# Installs the Debian packages the local servers need (Redis, MariaDB) and the daemonless image
+# tools (podman + runc to run an image, skopeo to copy it, docker-registry as the 127.0.0.1
+# registry of the image tests), only when missing.
 # Kafka (Maven Central) and rnacos (a cargo package) are fetched by local/infra on first use.
 source "$(dirname "$0")/lib.sh"
 
@@ -9,6 +11,11 @@ command -v mariadbd >/dev/null || need+=(mariadb-server mariadb-client)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
 command -v setsid >/dev/null || need+=(util-linux)
+command -v podman >/dev/null || need+=(podman)
+# crun, podman's default runtime, fails on these hosts (cgroups in hybrid mode); runc works.
+command -v runc >/dev/null || need+=(runc)
+command -v skopeo >/dev/null || need+=(skopeo)
+command -v docker-registry >/dev/null || need+=(docker-registry)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 say "installing Debian packages: ${need[*]}"

@@ -1,0 +1,121 @@
+/**
+ * What goes into a function image besides the base: the production dependency closure of the
+ * function's workspace, as npm resolved it from the lockfile, split into third-party packages
+ * (the deps layer) and our own workspace packages (the code layer: package.json, compiled
+ * JavaScript and data files such as migrations; no sources, tests, declarations or maps).
+ *
+ * The Containerfile runs the same code (`images.ts stage`), so both builds stage the same trees.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  symlinkSync,
+} from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+
+export interface WorkspaceLink {
+  /** e.g. node_modules/@couponkill/auth (a symlink npm made) */
+  readonly link: string;
+  /** what it points to, as npm wrote it, e.g. ../../shared/auth */
+  readonly target: string;
+  /** the package folder relative to the repository root, e.g. shared/auth */
+  readonly dir: string;
+}
+
+export interface Closure {
+  readonly fn: string;
+  /** Folders of third-party packages relative to the repository root, sorted. */
+  readonly thirdParty: readonly string[];
+  readonly workspaces: readonly WorkspaceLink[];
+}
+
+/** Every function: the folders under functions/ with a package.json. */
+export function functionNames(root: string): string[] {
+  return readdirSync(join(root, 'functions'))
+    .filter((name) => existsSync(join(root, 'functions', name, 'package.json')))
+    .sort();
+}
+
+/** The production closure of functions/<fn> (what `npm ci --omit=dev` would keep for it). */
+export function closureOf(root: string, fn: string): Closure {
+  const result = spawnSync(
+    'npm',
+    ['ls', '--omit=dev', '--all', '--parseable', '--workspace', `functions/${fn}`, '--loglevel=error'],
+    { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  if (result.status !== 0) {
+    throw new Error(`npm ls for ${fn} failed (${result.status}): ${result.stderr.trim() || result.stdout.trim()}`);
+  }
+  const thirdParty = new Set<string>();
+  const workspaces = new Map<string, WorkspaceLink>();
+  for (const line of result.stdout.split('\n')) {
+    if (line.trim() === '') continue;
+    const rel = relative(root, line);
+    if (rel === '' || rel.startsWith('..')) continue; // the workspace root itself
+    if (lstatSync(line).isSymbolicLink()) {
+      const dir = relative(root, realpathSync(line));
+      workspaces.set(rel, { link: rel, target: readlinkSync(line), dir });
+    } else if (rel.split(sep).includes('node_modules')) {
+      thirdParty.add(rel);
+    }
+  }
+  const fnLink = [...workspaces.values()].find((w) => w.dir === join('functions', fn));
+  if (fnLink === undefined) throw new Error(`npm ls did not list functions/${fn} itself`);
+  const sorted = (xs: Iterable<string>) => [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return {
+    fn,
+    thirdParty: sorted(thirdParty),
+    workspaces: sorted(workspaces.keys()).map((k) => workspaces.get(k)!),
+  };
+}
+
+/** Copies third-party package folders to `<out>/app/<path>`, each without its nested node_modules
+ * (those are listed, and copied, on their own when they belong to the closure). */
+export function stageDeps(root: string, packages: readonly string[], out: string): void {
+  for (const pkg of packages) {
+    const from = join(root, pkg);
+    cpSync(from, join(out, 'app', pkg), {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (src) => {
+        const rel = relative(from, src);
+        return rel === '' || !(rel === 'node_modules' || rel.startsWith(`node_modules${sep}`) || rel === '.bin');
+      },
+    });
+  }
+}
+
+/** What of a workspace package runs in production. */
+function isRuntimeFile(rel: string): boolean {
+  const top = rel.split(sep)[0] ?? '';
+  if (['src', 'test', 'node_modules', 'coverage'].includes(top)) return false;
+  if (top.startsWith('tsconfig') || rel.endsWith('.tsbuildinfo')) return false;
+  if (rel === join('dist', 'test') || rel.startsWith(join('dist', 'test') + sep)) return false;
+  return !(rel.endsWith('.d.ts') || rel.endsWith('.map'));
+}
+
+/** Copies the workspace packages of a closure (compiled) and npm's links to them into `<out>/app`. */
+export function stageCode(root: string, closure: Closure, out: string): void {
+  for (const ws of closure.workspaces) {
+    const from = join(root, ws.dir);
+    if (!existsSync(join(from, 'dist', 'src'))) {
+      throw new Error(`${ws.dir} is not compiled (no dist/src): run tsc -b functions/${closure.fn} first`);
+    }
+    cpSync(from, join(out, 'app', ws.dir), {
+      recursive: true,
+      filter: (src) => {
+        const rel = relative(from, src);
+        return rel === '' || isRuntimeFile(rel);
+      },
+    });
+    const link = join(out, 'app', ws.link);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(ws.target, link);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The function images, end to end and without a Docker engine: every image builds, one builds
+ * byte for byte the same a second time from nothing, all are pushed to a registry on 127.0.0.1
+ * that then serves the digests we built, and grab-coupon runs under podman against a real Redis
+ * and answers its readiness probe.
+ *
+ * Its own vitest project (`images`), run after the integration tests: the build keeps both cores
+ * busy for a while and must not slow down the timing-sensitive sale tests.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pickPort, REPO_ROOT, removeStateDir, type RunningServer, startRedis, waitFor } from '../src/infra/index.js';
+import { type BuildResult, buildImages, mb } from '../src/images/build.js';
+import { blobPath } from '../src/images/oci.js';
+import { pushImages } from '../src/images/push.js';
+import { functionNames } from '../src/images/stage.js';
+import { type LocalRegistry, runContainer, startRegistry } from '../src/images/tools.js';
+
+/** The stated budget (README "Images"): compressed bytes of one image, base + deps + code. */
+const IMAGE_BUDGET_BYTES = 60e6;
+const profile = `images-${process.pid}`;
+const layout = join(REPO_ROOT, '.run', profile, 'oci');
+const log = (line: string) => process.stderr.write(`[images] ${line}\n`);
+
+let built: BuildResult;
+let redis: RunningServer<string> | undefined;
+let registry: LocalRegistry | undefined;
+
+beforeAll(async () => {
+  built = await buildImages({ tag: 'test', layout, log });
+  log(
+    `built ${built.images.length} images in ${(built.ms / 1000).toFixed(1)} s; distinct layers ${mb(built.distinctSize)}`,
+  );
+}, 900_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  await redis?.process?.stop();
+  removeStateDir(profile);
+});
+
+interface ImageConfig {
+  created: string;
+  config: {
+    User: string;
+    Entrypoint: string[];
+    Env: string[];
+    WorkingDir: string;
+    Labels: Record<string, string>;
+  };
+}
+
+function listTar(file: string): string[] {
+  const r = spawnSync('tar', ['-tzf', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return r.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.replace(/\/$/, ''));
+}
+
+/** Every entry under `dir`, like tar lists them: symlinks are entries, not followed. */
+function listTree(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const name = `${prefix}${entry.name}`;
+    return entry.isDirectory() ? [name, ...listTree(join(dir, entry.name), `${name}/`)] : [name];
+  });
+}
+
+function configOf(digest: string): ImageConfig {
+  const manifest = JSON.parse(readFileSync(blobPath(layout, digest), 'utf8')) as { config: { digest: string } };
+  return JSON.parse(readFileSync(blobPath(layout, manifest.config.digest), 'utf8')) as ImageConfig;
+}
+
+describe('function images', () => {
+  it('one per function, non-root, exec-form entry point, labelled, within the size budget', () => {
+    expect(built.images.map((i) => i.fn)).toEqual(functionNames(REPO_ROOT));
+    for (const image of built.images) {
+      log(
+        `${image.fn.padEnd(13)} ${image.digest.slice(0, 19)} ${mb(image.size)} compressed, ${mb(image.uncompressedSize)} unpacked`,
+      );
+      expect(image.size).toBeLessThanOrEqual(IMAGE_BUDGET_BYTES);
+      const { config, created } = configOf(image.digest);
+      expect(config.User).toBe('65532:65532');
+      expect(config.Entrypoint).toEqual(['/usr/local/bin/node', '/app/shared/runtime/dist/src/main.js']);
+      expect(config.Env).toEqual(
+        expect.arrayContaining([`FUNCTION_TARGET=${image.fn}`, 'PORT=8080', 'NODE_ENV=production']),
+      );
+      expect(config.WorkingDir).toBe(`/app/functions/${image.fn}`);
+      expect(config.Labels).toMatchObject({
+        'org.opencontainers.image.title': `couponkill-${image.fn}`,
+        'org.opencontainers.image.version': 'test',
+        'org.opencontainers.image.licenses': 'Apache-2.0',
+        'org.opencontainers.image.created': created,
+      });
+      expect(config.Labels['org.opencontainers.image.revision']).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
+      // base and deps are the same layers in every image; only the code layer differs
+      expect(image.layers.slice(0, 2)).toEqual(built.images[0]!.layers.slice(0, 2));
+    }
+  });
+
+  it('is reproducible: a second build from nothing (no cached layer) has the same digest', async () => {
+    const again = join(REPO_ROOT, '.run', profile, 'oci-again');
+    const second = await buildImages({ functions: ['grab-coupon'], tag: 'test', layout: again, cache: false, log });
+    const first = built.images.find((i) => i.fn === 'grab-coupon')!;
+    log(`grab-coupon rebuilt from nothing in ${(second.ms / 1000).toFixed(1)} s: ${second.images[0]!.digest}`);
+    expect(second.images[0]!.digest).toBe(first.digest);
+    expect(second.images[0]!.layers).toEqual(first.layers);
+    rmSync(again, { recursive: true, force: true });
+  }, 600_000);
+
+  it("the Containerfile's stage step stages exactly the files of the deps and code layers", () => {
+    const out = join(REPO_ROOT, '.run', profile, 'containerfile-stage');
+    const staged = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'local/src/cli/images.ts', 'stage', '--function', 'grab-coupon', '--out', out],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(staged.status, staged.stderr).toBe(0);
+    const image = built.images.find((i) => i.fn === 'grab-coupon')!;
+    const inLayers = image.layers.slice(1).flatMap((l) => listTar(blobPath(layout, l.digest)));
+    const inStage = ['deps', 'code'].flatMap((tree) => listTree(join(out, tree)));
+    expect(new Set(inStage)).toEqual(new Set(inLayers));
+    log(`Containerfile stage of grab-coupon: ${new Set(inStage).size} entries, the same as its deps and code layers`);
+  });
+
+  it('pushes every image to a registry on 127.0.0.1, which serves the digests we built', async () => {
+    registry = await startRegistry(profile);
+    const t0 = Date.now();
+    const pushed = await pushImages({ registry: registry.address, tag: 'test', layout, log });
+    log(`pushed ${pushed.length} images to ${registry.address} in ${Date.now() - t0} ms`);
+    expect(pushed.map((p) => p.digest)).toEqual(built.images.map((i) => i.digest));
+    const res = await fetch(`http://${registry.address}/v2/_catalog`);
+    const catalog = (await res.json()) as { repositories: string[] };
+    expect(catalog.repositories).toEqual(functionNames(REPO_ROOT).map((fn) => `couponkill/${fn}`));
+  }, 600_000);
+
+  it('runs grab-coupon under podman, which answers /health/readiness with 200 against a real Redis', async () => {
+    redis = await startRedis({ profile });
+    const port = await pickPort();
+    const t0 = Date.now();
+    const container = runContainer({
+      image: `oci:${layout}:grab-coupon`,
+      name: `couponkill-test-grab-coupon-${process.pid}`,
+      env: { HOST: '127.0.0.1', PORT: String(port), REDIS_URL: redis.endpoint },
+    });
+    try {
+      const body = await waitFor(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/health/readiness`).catch(() => undefined);
+          return res?.status === 200 ? await res.json() : undefined;
+        },
+        { what: 'grab-coupon readiness in the container', timeoutMs: 90_000, intervalMs: 250 },
+      ).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}\ncontainer log:\n${container.logs()}`);
+      });
+      log(
+        `grab-coupon container ready ${Date.now() - t0} ms after the copy into podman's storage began: ${JSON.stringify(body)}`,
+      );
+      expect(body).toMatchObject({ ready: true, checks: { redis: { ok: true } } });
+    } finally {
+      container.stop();
+    }
+  }, 120_000);
+});
