@@ -271,3 +271,22 @@ imagePullSecrets:
 {{ $content | trim | indent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* The CONFIG_FILE content (also hashed into the pod templates, so a change rolls them). */}}
+{{- define "couponkill.configFile" -}}
+redis:
+  mode: {{ .Values.redis.mode }}
+  {{- if ne .Values.redis.mode "standalone" }}
+  {{- if eq .Values.redis.mode "cluster" }}
+  nodes: {{ include "couponkill.redisNodes" . }}
+  {{- else }}
+  sentinels: {{ include "couponkill.redisNodes" . }}
+  masterName: {{ .Values.redis.masterName | quote }}
+  {{- end }}
+  {{- with .Values.redis.password }}
+  password: {{ . | quote }}
+  {{- end }}
+  {{- end }}
+userSharding: {{ toJson .Values.config.userSharding }}
+orderSharding: {{ toJson .Values.config.orderSharding }}
+{{- end -}}
