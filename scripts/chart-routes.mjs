@@ -23,7 +23,9 @@ if (process.argv.includes('--check')) {
     // missing counts as drift
   }
   if (current !== wanted) {
-    console.error('helm/couponkill/files/routes.yaml differs from functions/routes.yaml: run `node scripts/chart-routes.mjs`');
+    console.error(
+      'helm/couponkill/files/routes.yaml differs from functions/routes.yaml: run `node scripts/chart-routes.mjs`',
+    );
     process.exit(1);
   }
 } else {
