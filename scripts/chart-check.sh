@@ -35,3 +35,17 @@ fi
 grep -q "at '/redis/replicas': got string, want integer" "$out/negative.log" ||
   { cat "$out/negative.log" >&2; die "a string for redis.replicas failed, but without the expected message"; }
 echo "chart: negative check ok: $(grep -o "at '/redis/replicas'.*" "$out/negative.log")"
+
+# skaffold.yaml renders for every profile (offline, nothing built); skipped while skaffold is not
+# built yet (scripts/ensure-k8s-tools.sh skaffold).
+if [ -x "$K8S_BIN/skaffold" ]; then
+  export SKAFFOLD_UPDATE_CHECK=false SKAFFOLD_CONFIG="$out/skaffold/config" SKAFFOLD_CACHE_FILE="$out/skaffold/cache"
+  mkdir -p "$out/skaffold"
+  for p in dev prod canary docker; do
+    (cd "$CK_ROOT" && skaffold render --offline=true --digest-source=none -p "$p") \
+      >"$out/skaffold-$p.yaml" 2>"$out/skaffold-$p.log" || { cat "$out/skaffold-$p.log" >&2; die "skaffold render -p $p failed"; }
+  done
+  echo "chart: skaffold render ok for profiles dev, prod, canary, docker → .run/chart/skaffold-<profile>.yaml"
+else
+  warn "skaffold is not built yet: skaffold.yaml was not rendered"
+fi
