@@ -14,7 +14,7 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers admin reconcile loadtest bench test lint typecheck unit integration format clean chart-check chart-routes deploy-chart deploy-chart-prod deploy-chart-canary
+.PHONY: help deps dev servers admin reconcile loadtest bench test lint typecheck unit integration format clean chart-check chart-dry-run chart-routes deploy-chart deploy-chart-prod deploy-chart-canary
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ format: ## Rewrite files with Prettier and ESLint fixes
 
 chart-check: ## Helm chart: lint --strict per values set, render to .run/chart/, helm-unittest, schema negative check
 	@bash scripts/chart-check.sh
+
+chart-dry-run: ## Server-side dry run of every chart render against a throwaway kube-apiserver (strict fields, the Seckill CRD)
+	@bash scripts/chart-dry-run.sh
 
 chart-routes: ## Copy functions/routes.yaml into the chart (helm/couponkill/files/routes.yaml)
 	@node scripts/chart-routes.mjs
