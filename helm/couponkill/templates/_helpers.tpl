@@ -208,6 +208,7 @@ ports:
     containerPort: 8080
 env:
 {{ include "couponkill.env" . | indent 2 }}
+{{- if not .job }}
 livenessProbe:
   httpGet: { path: {{ $v.probes.liveness.path }}{{ if .deployment }}, port: 8080{{ end }} }
   periodSeconds: {{ $v.probes.liveness.periodSeconds }}
@@ -218,6 +219,7 @@ readinessProbe:
   periodSeconds: {{ $v.probes.readiness.periodSeconds }}
   failureThreshold: {{ $v.probes.readiness.failureThreshold }}
   timeoutSeconds: {{ $v.probes.readiness.timeoutSeconds }}
+{{- end }}
 resources:
 {{ toYaml .fn.resources | indent 2 }}
 securityContext:
