@@ -7,6 +7,9 @@ source "$(dirname "$0")/chart-env.sh" helm helm_unittest
 out="$CK_ROOT/.run/chart"
 rm -rf "$out" && mkdir -p "$out"
 node "$CK_ROOT/scripts/chart-routes.mjs" --check
+# examples/seckill.yaml is the chart's example with a two-line header.
+diff -q <(tail -n +3 "$CK_ROOT/examples/seckill.yaml") "$CHART/files/seckill-example.yaml" >/dev/null ||
+  die "examples/seckill.yaml differs from helm/couponkill/files/seckill-example.yaml (below its two header lines)"
 
 declare -A sets=(
   [default]=""
