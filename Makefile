@@ -16,7 +16,8 @@ VITEST := node_modules/.bin/vitest
 
 .PHONY: help deps dev servers kube admin reconcile loadtest bench test lint typecheck unit integration images-test format clean \
 	build-all-images build-and-push-all build-all-images-canary push-all-images-canary build-and-push-all-canary \
-	pull-dependency-images build-and-push-all-complete image-base-packages
+	pull-dependency-images build-and-push-all-complete image-base-packages \
+	chart-check chart-routes deploy-chart deploy-chart-prod deploy-chart-canary
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-28s\033[0m %s\n", $$1, $$2}'
@@ -50,7 +51,7 @@ bench: deps ## Throughput and latency as ratios to baselines measured in the sam
 
 test: deps ## Lint, type-check, unit and integration tests (real servers)
 	@rm -rf reports/tests && mkdir -p reports/tests
-	@$(MAKE) lint typecheck
+	@$(MAKE) lint typecheck chart-check
 	@status=0; \
 	$(VITEST) run --project unit --reporter=default --reporter=json --outputFile.json=reports/tests/unit.json || status=1; \
 	$(VITEST) run --project integration --reporter=default --reporter=json --outputFile.json=reports/tests/integration.json || status=1; \
@@ -58,8 +59,9 @@ test: deps ## Lint, type-check, unit and integration tests (real servers)
 	node scripts/test-summary.mjs reports/tests/unit.json reports/tests/integration.json reports/tests/images.json || status=1; \
 	exit $$status
 
-lint: ## ESLint, Prettier, project references in step with dependencies
+lint: ## ESLint, Prettier, project references in step with dependencies, the chart's copy of routes.yaml
 	@node scripts/tsconfig-refs.mjs --check
+	@node scripts/chart-routes.mjs --check
 	@node_modules/.bin/eslint . --max-warnings=0
 	@node_modules/.bin/prettier --check --log-level=warn .
 
@@ -77,6 +79,21 @@ images-test: deps ## Image tests only: build every image, rebuild one, push to a
 
 format: ## Rewrite files with Prettier and ESLint fixes
 	@node_modules/.bin/prettier --write --log-level=warn . && node_modules/.bin/eslint . --fix
+
+chart-check: ## Helm chart: lint --strict per values set, render to .run/chart/, helm-unittest, schema negative check
+	@bash scripts/chart-check.sh
+
+chart-routes: ## Copy functions/routes.yaml into the chart (helm/couponkill/files/routes.yaml)
+	@node scripts/chart-routes.mjs
+
+deploy-chart: ## helm upgrade --install into the current kubeconfig's cluster: make deploy-chart [NAMESPACE=couponkill] [ARGS='--set …']
+	@bash scripts/deploy-chart.sh default $(ARGS)
+
+deploy-chart-prod: ## The same with values-prod.yaml
+	@bash scripts/deploy-chart.sh prod $(ARGS)
+
+deploy-chart-canary: ## Canary of the running release (values-canary.yaml): make deploy-chart-canary ARGS='--set functions.grab-coupon.image.tag=…'
+	@bash scripts/deploy-chart.sh canary $(ARGS)
 
 clean: ## Remove build output and local server state (keeps the per-user cache)
 	@rm -rf .run reports && find . -name dist -type d -prune -not -path './node_modules/*' -exec rm -rf {} + && find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete

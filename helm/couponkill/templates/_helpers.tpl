@@ -1,0 +1,294 @@
+{{/* Names and labels */}}
+{{- define "couponkill.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}{{ .Release.Name | trunc 50 | trimSuffix "-" }}{{- else -}}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" }}{{- end -}}
+{{- end -}}
+
+{{- define "couponkill.labels" -}}
+app.kubernetes.io/part-of: couponkill
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* Labels of one component: (dict "root" $ "name" "grab-coupon") */}}
+{{- define "couponkill.componentLabels" -}}
+{{ include "couponkill.labels" .root }}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+{{- end -}}
+
+{{- define "couponkill.selectorLabels" -}}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/name: {{ .name }}
+{{- end -}}
+
+{{- define "couponkill.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}{{ default (include "couponkill.fullname" .) .Values.serviceAccount.name }}{{- else -}}{{ default "default" .Values.serviceAccount.name }}{{- end -}}
+{{- end -}}
+
+{{- define "couponkill.secretName" -}}
+{{- default (printf "%s-secrets" (include "couponkill.fullname" .)) .Values.secrets.existingSecret -}}
+{{- end -}}
+
+{{/* Image of a function: (dict "root" $ "name" "grab-coupon" "fn" $fn) */}}
+{{- define "couponkill.image" -}}
+{{- $img := .root.Values.image -}}
+{{- $own := .fn.image | default dict -}}
+{{- if $own.ref -}}
+{{- $own.ref -}}
+{{- else -}}
+{{- $repo := default (printf "%s/%s" $img.repository .name) $own.repository -}}
+{{- if and $img.registry (not $own.repository) -}}{{- $repo = printf "%s/%s" $img.registry $repo -}}{{- end -}}
+{{- $tag := default (default .root.Chart.AppVersion $img.tag) $own.tag -}}
+{{- if $own.digest -}}{{ printf "%s:%s@%s" $repo $tag $own.digest }}{{- else -}}{{ printf "%s:%s" $repo $tag }}{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* What each function's code reads (see functions/<name>/src/config.ts). */}}
+{{- define "couponkill.needs" -}}
+{{- $needs := dict
+  "user-auth" (list "mysql" "redis" "issuer" "signingKeys")
+  "user-lookup" (list "mysql" "redis" "issuer" "verifier")
+  "coupon-admin" (list "mysql" "redis" "issuer" "verifier" "coupons")
+  "grab-coupon" (list "redis" "issuer" "verifier")
+  "grab-result" (list "redis" "issuer" "verifier")
+  "orders" (list "mysql" "redis" "issuer" "verifier" "jobToken")
+  "create-order" (list "mysql" "redis" "coupons")
+  "outbox-relay" (list "redis" "kafka")
+  "reconcile" (list "mysql" "redis" "kafka" "coupons" "jobToken")
+-}}
+{{- get $needs . | default list | toJson -}}
+{{- end -}}
+
+{{- define "couponkill.kafkaBrokers" -}}
+{{- if and .Values.middleware.enabled .Values.kafka.enabled -}}
+{{- $brokers := list -}}
+{{- range $i := until (int .Values.kafka.replicas) -}}{{- $brokers = append $brokers (printf "%s-kafka-%d.%s-kafka-headless.%s.svc.cluster.local:9092" (include "couponkill.fullname" $) $i (include "couponkill.fullname" $) $.Release.Namespace) -}}{{- end -}}
+{{- join "," $brokers -}}
+{{- else -}}
+{{- required "kafka.brokers is required when the in-chart Kafka is off" (join "," .Values.kafka.brokers) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "couponkill.inRedis" -}}{{ and .Values.middleware.enabled .Values.redis.enabled }}{{- end -}}
+{{- define "couponkill.inMysql" -}}{{ and .Values.middleware.enabled .Values.mysql.enabled }}{{- end -}}
+{{- define "couponkill.inNacos" -}}{{ and .Values.middleware.enabled .Values.nacos.enabled }}{{- end -}}
+
+{{- define "couponkill.mysqlHost" -}}
+{{- if eq (include "couponkill.inMysql" .) "true" -}}{{ printf "%s-mysql.%s.svc.cluster.local" (include "couponkill.fullname" .) .Release.Namespace }}
+{{- else if .Values.mysql.replication.enabled -}}{{ required "mysql.replication.primary.host is required" .Values.mysql.replication.primary.host }}
+{{- else -}}{{ .Values.mysql.host }}{{- end -}}
+{{- end -}}
+
+{{- define "couponkill.redisNodes" -}}
+{{- if eq (include "couponkill.inRedis" .) "true" -}}
+{{- $nodes := list -}}
+{{- range $i := until (int .Values.redis.replicas) -}}{{- $nodes = append $nodes (printf "%s-redis-%d.%s-redis-headless.%s.svc.cluster.local:%d" (include "couponkill.fullname" $) $i (include "couponkill.fullname" $) $.Release.Namespace (ternary 26379 6379 (eq $.Values.redis.mode "sentinel"))) -}}{{- end -}}
+{{- toJson $nodes -}}
+{{- else if eq .Values.redis.mode "cluster" -}}{{ toJson .Values.redis.nodes }}
+{{- else -}}{{ toJson .Values.redis.sentinels }}{{- end -}}
+{{- end -}}
+
+{{- define "couponkill.nacosAddr" -}}
+{{- if eq (include "couponkill.inNacos" .) "true" -}}{{ printf "%s-nacos.%s.svc.cluster.local:8848" (include "couponkill.fullname" .) .Release.Namespace }}{{- else -}}{{ .Values.nacos.serverAddr }}{{- end -}}
+{{- end -}}
+
+{{- define "couponkill.jwksUrl" -}}
+{{- default (printf "http://user-auth.%s.svc.cluster.local/.well-known/jwks.json" .Release.Namespace) .Values.config.auth.jwksUrl -}}
+{{- end -}}
+
+{{/* Reuses a generated secret value across upgrades: (dict "root" $ "key" "JOB_TOKEN" "length" 48) */}}
+{{- define "couponkill.generated" -}}
+{{- $name := printf "%s-secrets" (include "couponkill.fullname" .root) -}}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace $name -}}
+{{- if and $existing (hasKey ($existing.data | default dict) .key) -}}{{ index $existing.data .key | b64dec }}{{- else -}}{{ randAlphaNum (int .length) }}{{- end -}}
+{{- end -}}
+
+{{/* Environment of one function: (dict "root" $ "name" "grab-coupon" "fn" $fn) */}}
+{{- define "couponkill.env" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+{{- $needs := include "couponkill.needs" .name | fromJsonArray -}}
+{{- $secret := include "couponkill.secretName" $root -}}
+- name: FUNCTION_TARGET
+  value: {{ .name | quote }}
+- name: LOG_LEVEL
+  value: {{ $v.config.logLevel | quote }}
+- name: CONFIG_FILE
+  value: /etc/couponkill/config.yaml
+- name: REDIS_MODE
+  value: {{ $v.redis.mode | quote }}
+- name: REDIS_URL
+  valueFrom: { secretKeyRef: { name: {{ $secret }}, key: REDIS_URL } }
+{{- if has "mysql" $needs }}
+- name: MYSQL_URL
+  valueFrom: { secretKeyRef: { name: {{ $secret }}, key: MYSQL_URL } }
+{{- end }}
+{{- if has "coupons" $needs }}
+- name: COUPONS_DATABASE
+  value: {{ $v.config.couponsDatabase | quote }}
+{{- end }}
+{{- if has "issuer" $needs }}
+- name: AUTH_ISSUER
+  value: {{ $v.config.auth.issuer | quote }}
+- name: AUTH_AUDIENCE
+  value: {{ $v.config.auth.audience | quote }}
+{{- end }}
+{{- if has "verifier" $needs }}
+- name: AUTH_JWKS_URL
+  value: {{ include "couponkill.jwksUrl" $root | quote }}
+{{- end }}
+{{- if has "signingKeys" $needs }}
+- name: AUTH_TOKEN_TTL_SECONDS
+  value: {{ $v.config.auth.tokenTtlSeconds | quote }}
+- name: TRUSTED_PROXY_HOPS
+  value: {{ $v.config.trustedProxyHops | quote }}
+- name: AUTH_SIGNING_KEYS
+  valueFrom: { secretKeyRef: { name: {{ $secret }}, key: AUTH_SIGNING_KEYS, optional: true } }
+{{- end }}
+{{- if has "jobToken" $needs }}
+- name: JOB_TOKEN
+  valueFrom: { secretKeyRef: { name: {{ $secret }}, key: JOB_TOKEN } }
+{{- end }}
+{{- if has "kafka" $needs }}
+- name: KAFKA_BROKERS
+  value: {{ include "couponkill.kafkaBrokers" $root | quote }}
+{{- end }}
+{{- if eq .name "grab-coupon" }}
+- name: SOLD_OUT_MARK_MS
+  value: {{ $v.config.soldOutMarkMs | quote }}
+{{- end }}
+{{- if eq .name "orders" }}
+- name: EXPIRE_BATCH_LIMIT
+  value: {{ $v.config.expireBatchLimit | quote }}
+{{- end }}
+{{- if eq .name "create-order" }}
+- name: ORDER_BATCH_MAX_ITEMS
+  value: {{ $v.config.orderBatch.maxItems | quote }}
+- name: ORDER_BATCH_MAX_WAIT_MS
+  value: {{ $v.config.orderBatch.maxWaitMs | quote }}
+{{- end }}
+{{- if eq .name "reconcile" }}
+- name: ORDER_WORKER_GROUP
+  value: {{ $v.kafkaSource.consumerGroup | quote }}
+- name: GRAB_TOPIC
+  value: {{ $v.kafka.topics.grabAccepted.name | quote }}
+{{- end }}
+{{- if eq .name "outbox-relay" }}
+- name: RELAY_CONSUMER
+  valueFrom: { fieldRef: { fieldPath: metadata.name } }
+{{- end }}
+- name: NACOS_SERVER_ADDR
+  value: {{ include "couponkill.nacosAddr" $root | quote }}
+- name: NACOS_NAMESPACE
+  value: {{ $v.nacos.namespace | quote }}
+- name: NACOS_GROUP
+  value: {{ $v.nacos.group | quote }}
+- name: NACOS_USERNAME
+  value: {{ $v.nacos.username | quote }}
+- name: NACOS_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ $secret }}, key: NACOS_PASSWORD, optional: true } }
+{{- range .extraEnv }}
+- name: {{ .name }}
+  value: {{ .value | quote }}
+{{- end }}
+{{- range $k, $val := .fn.env }}
+- name: {{ $k }}
+  value: {{ $val | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Container body shared by ksvc and Deployment: (dict "root" $ "name" … "fn" …) */}}
+{{- define "couponkill.container" -}}
+{{- $v := .root.Values -}}
+image: {{ include "couponkill.image" . }}
+imagePullPolicy: {{ $v.image.pullPolicy }}
+ports:
+  - name: http1
+    containerPort: 8080
+env:
+{{ include "couponkill.env" . | indent 2 }}
+{{- if not .job }}
+livenessProbe:
+  httpGet: { path: {{ $v.probes.liveness.path }}{{ if .deployment }}, port: 8080{{ end }} }
+  periodSeconds: {{ $v.probes.liveness.periodSeconds }}
+  failureThreshold: {{ $v.probes.liveness.failureThreshold }}
+  timeoutSeconds: {{ $v.probes.liveness.timeoutSeconds }}
+readinessProbe:
+  httpGet: { path: {{ $v.probes.readiness.path }}{{ if .deployment }}, port: 8080{{ end }} }
+  periodSeconds: {{ $v.probes.readiness.periodSeconds }}
+  failureThreshold: {{ $v.probes.readiness.failureThreshold }}
+  timeoutSeconds: {{ $v.probes.readiness.timeoutSeconds }}
+{{- end }}
+resources:
+{{ toYaml .fn.resources | indent 2 }}
+securityContext:
+{{ toYaml $v.securityContext | indent 2 }}
+volumeMounts:
+  - name: config
+    mountPath: /etc/couponkill
+    readOnly: true
+  - name: tmp
+    mountPath: /tmp
+{{- end -}}
+
+{{- define "couponkill.volumes" -}}
+- name: config
+  secret:
+    secretName: {{ include "couponkill.fullname" . }}-config
+- name: tmp
+  emptyDir: { sizeLimit: 64Mi }
+{{- end -}}
+
+{{- define "couponkill.pullSecrets" -}}
+{{- with .Values.image.pullSecrets }}
+imagePullSecrets:
+{{- range . }}
+  - name: {{ . }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Every Nacos data id (group nacos.group), imported by the nacos-import hook. */}}
+{{- define "couponkill.nacosDataIds" -}}
+{{- $v := .Values -}}
+{{- $ids := dict -}}
+{{- $_ := set $ids "common.yaml" (toYaml (dict "logLevel" $v.config.logLevel "auth" (dict "issuer" $v.config.auth.issuer "audience" $v.config.auth.audience "jwksUrl" (include "couponkill.jwksUrl" .)))) -}}
+{{- range $name, $fn := $v.functions }}
+{{- $_ := set $ids (printf "%s.yaml" $name) (toYaml (dict "function" $name "containerConcurrency" $fn.containerConcurrency "autoscaling" $fn.autoscaling)) -}}
+{{- end }}
+{{- $_ = set $ids "flow-rules.yaml" (toYaml $v.flowRules) -}}
+{{- $_ = set $ids "order-sharding.yaml" (toYaml $v.config.orderSharding) -}}
+{{- $_ = set $ids "user-sharding.yaml" (toYaml $v.config.userSharding) -}}
+{{- $_ = set $ids "coupon-sharding.yaml" (toYaml (dict "database" $v.config.couponsDatabase "stockBuckets" 1)) -}}
+{{- $_ = set $ids "gateway-routes.yaml" (.Files.Get "files/routes.yaml") -}}
+{{- $mw := dict
+  "redis" (dict "mode" $v.redis.mode "nodes" (include "couponkill.redisNodes" . | fromJsonArray) "masterName" $v.redis.masterName)
+  "mysql" (dict "host" (include "couponkill.mysqlHost" .) "port" $v.mysql.port "replication" $v.mysql.replication)
+  "kafka" (dict "brokers" (splitList "," (include "couponkill.kafkaBrokers" .))) -}}
+{{- $_ = set $ids "middleware-cluster-config.yaml" (toYaml (dict "middleware" $mw)) -}}
+{{- range $id, $content := $v.nacos.dataIds }}{{ $_ := set $ids $id $content }}{{ end -}}
+{{- range $id, $content := $ids }}
+{{ $id }}: |
+{{ $content | trim | indent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* The CONFIG_FILE content (also hashed into the pod templates, so a change rolls them). */}}
+{{- define "couponkill.configFile" -}}
+redis:
+  mode: {{ .Values.redis.mode }}
+  {{- if ne .Values.redis.mode "standalone" }}
+  {{- if eq .Values.redis.mode "cluster" }}
+  nodes: {{ include "couponkill.redisNodes" . }}
+  {{- else }}
+  sentinels: {{ include "couponkill.redisNodes" . }}
+  masterName: {{ .Values.redis.masterName | quote }}
+  {{- end }}
+  {{- with .Values.redis.password }}
+  password: {{ . | quote }}
+  {{- end }}
+  {{- end }}
+userSharding: {{ toJson .Values.config.userSharding }}
+orderSharding: {{ toJson .Values.config.orderSharding }}
+{{- end -}}
