@@ -142,6 +142,7 @@ describe('helm install of the bundle into a real kube-apiserver (no controllers 
     expect(kinds).toEqual(
       expect.arrayContaining([
         'KafkaSource',
+        'PingSource',
         'ScaledObject',
         'VirtualService',
         'AuthorizationPolicy',
