@@ -14,7 +14,7 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers kube admin reconcile loadtest bench test lint typecheck unit integration images-test format clean \
+.PHONY: help deps dev servers kube admin reconcile loadtest bench openapi test lint typecheck unit integration images-test format clean \
 	build-all-images build-and-push-all build-all-images-canary push-all-images-canary build-and-push-all-canary \
 	pull-dependency-images build-and-push-all-complete image-base-packages \
 	chart-check chart-routes deploy-chart deploy-chart-prod deploy-chart-canary
@@ -48,6 +48,9 @@ loadtest: deps ## Flash sale through the running make dev gateway: make loadtest
 
 bench: deps ## Throughput and latency as ratios to baselines measured in the same run (own servers, about 1 min)
 	@node --conditions=source --import tsx local/src/bench/main.ts $(ARGS)
+
+openapi: ## Write docs/openapi.json from the routes' zod schemas (a unit test fails when it is stale)
+	@node --conditions=source --import tsx local/src/openapi/generate.ts
 
 test: deps ## Lint, type-check, unit and integration tests (real servers)
 	@rm -rf reports/tests && mkdir -p reports/tests

@@ -19,6 +19,7 @@ import { WorkerPool } from './dev/worker-pool.js';
 import { LagScaler } from './scaler/lag-scaler.js';
 import { functionsOf, loadRouteTable } from './gateway/route-table.js';
 import { KafkaSourceDispatcher } from './kafkasource/dispatcher.js';
+import { openApiRoute } from './openapi/document.js';
 import { startGateway } from './gateway/server.js';
 import { pickPort, startLocalServers, stateDir } from './infra/index.js';
 
@@ -159,6 +160,7 @@ await startGateway({
   table,
   verify: verifierFrom({ issuer: common.AUTH_ISSUER, audience: 'couponkill', jwksUrl: jwks(upstreams) }),
   routes: [
+    openApiRoute(),
     {
       method: 'GET',
       path: '/',
@@ -187,7 +189,7 @@ const { redisUrl, mysqlUrl, kafkaBrokers, nacos } = servers.endpoints;
 const logs = stateDir(PROFILE, 'functions');
 say(`
 CouponKill is running (local runtime, no cluster)
-  gateway        ${gatewayUrl}/   (the ingress: /api/v1/…, /health/readiness, /metrics)
+  gateway        ${gatewayUrl}/   (the ingress: /api/v1/…, /openapi.json, /health/readiness, /metrics)
 ${functions.map((fn) => `  ${fn.name.padEnd(14)} http://127.0.0.1:${fn.port}   log ${join(logs, `${fn.name}.log`)}`).join('\n')}
   redis          ${redisUrl}
   mysql          ${mysqlUrl.replace(/\/\/[^@]*@/, '//')}   (user couponkill / couponkill)

@@ -1,4 +1,4 @@
-import { verifierFrom } from '@couponkill/auth';
+import { routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { CouponStore } from '@couponkill/coupons';
 import { pingMysql, pingRedis } from '@couponkill/health';
@@ -31,6 +31,7 @@ export async function createCouponAdmin(
 
   const handler = createHttpFunction({
     name: FUNCTION_NAME,
+    authorize: routeGuard(verify),
     logger,
     metrics,
     health,

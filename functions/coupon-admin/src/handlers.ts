@@ -1,18 +1,18 @@
 import { authenticate, requireRole, type Verify } from '@couponkill/auth';
 import { type Coupon, type CouponStore, publicCoupon, toSaleSettings } from '@couponkill/coupons';
 import { AppError } from '@couponkill/errors';
-import { parseWith, type Route } from '@couponkill/http';
+import { implement, parseWith, type Route } from '@couponkill/http';
 import type { Logger } from '@couponkill/logging';
 import { isCouponId, type Sale, type SaleSettings } from '@couponkill/sale';
 import {
-  couponPatchOf,
-  createBodyOf,
-  createCouponBodySchema,
-  deleteQuerySchema,
-  listQuerySchema,
-  newCouponOf,
-  patchCouponBodySchema,
-} from './schemas.js';
+  createCouponContract,
+  deleteCouponContract,
+  getCouponContract,
+  listCouponsContract,
+  patchCouponContract,
+  preheatCouponContract,
+} from './contract.js';
+import { couponPatchOf, createBodyOf, createCouponBodySchema, newCouponOf } from './schemas.js';
 
 /** Orders of a coupon that are neither used, cancelled nor expired; answered by the order store. */
 export type CountLiveOrders = (couponId: string) => Promise<number>;
@@ -67,121 +67,90 @@ export function couponAdminRoutes(deps: CouponAdminDeps): Route[] {
   };
 
   return [
-    {
-      method: 'POST',
-      path: '/api/v1/coupons',
-      async handler({ req, body, log }) {
-        await requireAdmin(req.headers);
-        const input = parseWith(createCouponBodySchema, body, 'body');
-        // The row is inserted, the sale state written, then the row committed: a coupon is never
-        // listed without its stock, and a failed preheat leaves nothing behind to retry around.
-        let written: string | undefined;
-        let remaining = 0;
-        try {
-          const coupon = await deps.coupons.create(newCouponOf(input), async (created) => {
-            written = created.id;
-            remaining = await preheat(created);
-          });
-          return { status: 201, body: view(coupon, remaining) };
-        } catch (err) {
-          if (written !== undefined) await restore(written, undefined, log, err);
-          throw err;
-        }
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/coupons',
-      async handler({ query }) {
-        const { limit, cursor } = parseWith(listQuerySchema, Object.fromEntries(query), 'query');
-        const page = await deps.coupons.list({ limit, cursor });
-        // Issued in one tick, so auto-pipelining sends the GETs in one round trip.
-        const remaining = await Promise.all(page.items.map((coupon) => deps.sale.stockLeft(coupon.id)));
-        return {
-          status: 200,
-          body: { items: page.items.map((coupon, i) => view(coupon, remaining[i])), nextCursor: page.nextCursor },
-        };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/coupons/:id',
-      async handler({ params }) {
-        const id = params['id'] ?? '';
-        if (!isCouponId(id)) throw notFound();
-        const [coupon, remaining] = await Promise.all([deps.coupons.get(id), deps.sale.stockLeft(id)]);
-        if (coupon === undefined) throw notFound();
-        return { status: 200, body: view(coupon, remaining) };
-      },
-    },
-    {
-      method: 'PATCH',
-      path: '/api/v1/coupons/:id',
-      async handler({ req, params, body, log }) {
-        await requireAdmin(req.headers);
-        const id = params['id'] ?? '';
-        const patch = couponPatchOf(parseWith(patchCouponBodySchema, body, 'body'));
-        if (!isCouponId(id)) throw notFound();
-        // Redis first, with the row locked: only the preheat script can tell atomically whether
-        // the new total is below what is taken (grabs go on while we decide; a count read first
-        // could be stale by the time MySQL is written). Its refusal rolls the MySQL change back;
-        // a MySQL failure after it puts the previous sale state back.
-        let previous: SaleSettings | undefined;
-        let remaining = 0;
-        try {
-          const updated = await deps.coupons.update(id, patch, async (next, current) => {
-            parseWith(createCouponBodySchema, createBodyOf(next), 'body');
-            previous = toSaleSettings(current); // from here on Redis may hold the new state
-            remaining = await preheat(next);
-          });
-          if (updated === undefined) throw notFound();
-          return { status: 200, body: view(updated, remaining) };
-        } catch (err) {
-          if (previous !== undefined) await restore(id, previous, log, err);
-          throw err;
-        }
-      },
-    },
-    {
-      method: 'DELETE',
-      path: '/api/v1/coupons/:id',
-      async handler({ req, params, query }) {
-        await requireAdmin(req.headers);
-        const id = params['id'] ?? '';
-        const { force } = parseWith(deleteQuerySchema, Object.fromEntries(query), 'query');
-        // The sale state goes first, inside the row lock: if MySQL then fails, the coupon merely
-        // cannot be grabbed until the delete is retried. The other order could leave a deleted
-        // coupon on sale with no way to reach it again (a second delete answers 404).
-        const deleted = await deps.coupons.softDelete(id, async () => {
-          if (!force) {
-            // Grabs accepted moments ago may still be on their way to becoming orders; the
-            // count cannot see those. Deactivate the coupon first to be sure.
-            const live = await deps.countLiveOrders(id);
-            if (live > 0) {
-              throw new AppError(
-                'CONFLICT',
-                `The coupon has ${live} live orders; delete with ?force=true to delete it anyway.`,
-              );
-            }
-          }
-          await deps.sale.remove(id);
+    implement(createCouponContract, async ({ req, body: input, log }) => {
+      await requireAdmin(req.headers);
+      // The row is inserted, the sale state written, then the row committed: a coupon is never
+      // listed without its stock, and a failed preheat leaves nothing behind to retry around.
+      let written: string | undefined;
+      let remaining = 0;
+      try {
+        const coupon = await deps.coupons.create(newCouponOf(input), async (created) => {
+          written = created.id;
+          remaining = await preheat(created);
         });
-        if (!deleted) throw notFound();
-        return { status: 204 };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/v1/coupons/:id/preheat',
-      async handler({ req, params }) {
-        await requireAdmin(req.headers);
-        const id = params['id'] ?? '';
-        // Under the row lock, so it cannot bring back the sale state of a coupon being deleted.
-        // Never refills: the script only moves the stock by a change of the total.
-        const remaining = await deps.coupons.whileLocked(id, preheat);
-        if (remaining === undefined) throw notFound();
-        return { status: 200, body: { id, remaining } };
-      },
-    },
+        return { status: 201, body: view(coupon, remaining) };
+      } catch (err) {
+        if (written !== undefined) await restore(written, undefined, log, err);
+        throw err;
+      }
+    }),
+    implement(listCouponsContract, async ({ query: { limit, cursor } }) => {
+      const page = await deps.coupons.list({ limit, cursor });
+      // Issued in one tick, so auto-pipelining sends the GETs in one round trip.
+      const remaining = await Promise.all(page.items.map((coupon) => deps.sale.stockLeft(coupon.id)));
+      return {
+        status: 200,
+        body: { items: page.items.map((coupon, i) => view(coupon, remaining[i])), nextCursor: page.nextCursor },
+      };
+    }),
+    implement(getCouponContract, async ({ params: { id } }) => {
+      if (!isCouponId(id)) throw notFound();
+      const [coupon, remaining] = await Promise.all([deps.coupons.get(id), deps.sale.stockLeft(id)]);
+      if (coupon === undefined) throw notFound();
+      return { status: 200, body: view(coupon, remaining) };
+    }),
+    implement(patchCouponContract, async ({ req, params: { id }, body, log }) => {
+      await requireAdmin(req.headers);
+      const patch = couponPatchOf(body);
+      if (!isCouponId(id)) throw notFound();
+      // Redis first, with the row locked: only the preheat script can tell atomically whether
+      // the new total is below what is taken (grabs go on while we decide; a count read first
+      // could be stale by the time MySQL is written). Its refusal rolls the MySQL change back;
+      // a MySQL failure after it puts the previous sale state back.
+      let previous: SaleSettings | undefined;
+      let remaining = 0;
+      try {
+        const updated = await deps.coupons.update(id, patch, async (next, current) => {
+          parseWith(createCouponBodySchema, createBodyOf(next), 'body');
+          previous = toSaleSettings(current); // from here on Redis may hold the new state
+          remaining = await preheat(next);
+        });
+        if (updated === undefined) throw notFound();
+        return { status: 200, body: view(updated, remaining) };
+      } catch (err) {
+        if (previous !== undefined) await restore(id, previous, log, err);
+        throw err;
+      }
+    }),
+    implement(deleteCouponContract, async ({ req, params: { id }, query: { force } }) => {
+      await requireAdmin(req.headers);
+      // The sale state goes first, inside the row lock: if MySQL then fails, the coupon merely
+      // cannot be grabbed until the delete is retried. The other order could leave a deleted
+      // coupon on sale with no way to reach it again (a second delete answers 404).
+      const deleted = await deps.coupons.softDelete(id, async () => {
+        if (!force) {
+          // Grabs accepted moments ago may still be on their way to becoming orders; the
+          // count cannot see those. Deactivate the coupon first to be sure.
+          const live = await deps.countLiveOrders(id);
+          if (live > 0) {
+            throw new AppError(
+              'CONFLICT',
+              `The coupon has ${live} live orders; delete with ?force=true to delete it anyway.`,
+            );
+          }
+        }
+        await deps.sale.remove(id);
+      });
+      if (!deleted) throw notFound();
+      return { status: 204 };
+    }),
+    implement(preheatCouponContract, async ({ req, params: { id } }) => {
+      await requireAdmin(req.headers);
+      // Under the row lock, so it cannot bring back the sale state of a coupon being deleted.
+      // Never refills: the script only moves the stock by a change of the total.
+      const remaining = await deps.coupons.whileLocked(id, preheat);
+      if (remaining === undefined) throw notFound();
+      return { status: 200, body: { id, remaining } };
+    }),
   ];
 }

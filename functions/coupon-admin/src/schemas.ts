@@ -76,12 +76,12 @@ export const patchCouponBodySchema = z
   });
 export type PatchCouponBody = z.output<typeof patchCouponBodySchema>;
 
-export const listQuerySchema = z.object({
+export const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().refine(isCouponId, 'the nextCursor of a previous page').optional(),
 });
 
-export const deleteQuerySchema = z.object({
+export const deleteQuerySchema = z.strictObject({
   force: z
     .enum(['true', 'false'])
     .default('false')

@@ -1,5 +1,6 @@
 import { decodeEvent, fromHttp, grabAccepted } from '@couponkill/events';
-import type { Route } from '@couponkill/http';
+import { implement, type Route } from '@couponkill/http';
+import { grabAcceptedSinkContract } from './contract.js';
 import type { OrderWriter } from './writer.js';
 
 /**
@@ -9,17 +10,12 @@ import type { OrderWriter } from './writer.js';
  */
 export function createOrderRoutes(writer: OrderWriter): Route[] {
   return [
-    {
-      method: 'POST',
-      path: '/',
-      async handler({ req, body }) {
-        const event = decodeEvent(
-          grabAccepted,
-          fromHttp(req.headers, typeof body === 'string' ? body : JSON.stringify(body)),
-        );
-        const outcome = await writer.write(event.data);
-        return { status: 200, body: { grabId: event.data.grabId, ...outcome } };
-      },
-    },
+    implement(grabAcceptedSinkContract, async ({ req, body }) => {
+      // The contract checked the headers and data; the decoder checks the assembled event the
+      // same way a Kafka consumer does (one attribute schema for every transport).
+      const event = decodeEvent(grabAccepted, fromHttp(req.headers, JSON.stringify(body)));
+      const outcome = await writer.write(event.data);
+      return { status: 200, body: { grabId: event.data.grabId, ...outcome } };
+    }),
   ];
 }

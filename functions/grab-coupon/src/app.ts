@@ -1,4 +1,4 @@
-import { verifierFrom } from '@couponkill/auth';
+import { routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
@@ -19,6 +19,7 @@ export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConf
   health.addCheck('redis', pingRedis(redis));
   const handler = createHttpFunction({
     name: FUNCTION_NAME,
+    authorize: routeGuard(verify),
     logger,
     metrics,
     health,

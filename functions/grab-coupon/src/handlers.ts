@@ -1,7 +1,8 @@
 import { authenticate, type Verify } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
-import type { Route } from '@couponkill/http';
+import { implement, type Route } from '@couponkill/http';
 import { type GrabRefusal, isCouponId, type Sale } from '@couponkill/sale';
+import { grabContract } from './contract.js';
 import type { SoldOutMarks } from './sold-out.js';
 
 export interface GrabDeps {
@@ -23,35 +24,31 @@ const REFUSALS: Record<Exclude<GrabRefusal, 'NOT_STARTED'>, AppError> = {
 
 export function grabRoutes(deps: GrabDeps): Route[] {
   return [
-    {
-      method: 'POST',
-      path: '/api/v1/coupons/:id/grab',
-      async handler({ req, params }) {
-        const caller = await authenticate(deps.verify, req.headers);
-        const couponId = params['id'] ?? '';
-        if (!isCouponId(couponId)) throw REFUSALS.NOT_FOUND;
-        if (deps.soldOut.isSoldOut(couponId)) throw REFUSALS.SOLD_OUT;
-        const traceparent = req.headers['traceparent'];
-        const outcome = await deps.sale.grab(
-          couponId,
-          caller.userId,
-          typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : '',
-        );
-        if (outcome.ok) {
-          return {
-            status: 202,
-            body: { grabId: outcome.grabId, status: 'QUEUED', couponId, seq: outcome.seq },
-            headers: { location: `/api/v1/grabs/${outcome.grabId}` },
-          };
-        }
-        if (outcome.refusal === 'NOT_STARTED') {
-          throw new AppError('NOT_STARTED', 'The sale of this coupon has not started yet.', {
-            retryAfterSeconds: Math.max(1, Math.ceil((outcome.startsInMs ?? 1000) / 1000)),
-          });
-        }
-        if (outcome.refusal === 'SOLD_OUT') deps.soldOut.mark(couponId);
-        throw REFUSALS[outcome.refusal];
-      },
-    },
+    implement(grabContract, async ({ req, params, headers }) => {
+      const caller = await authenticate(deps.verify, req.headers);
+      const couponId = params.id;
+      if (!isCouponId(couponId)) throw REFUSALS.NOT_FOUND;
+      if (deps.soldOut.isSoldOut(couponId)) throw REFUSALS.SOLD_OUT;
+      const { traceparent } = headers;
+      const outcome = await deps.sale.grab(
+        couponId,
+        caller.userId,
+        typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : '',
+      );
+      if (outcome.ok) {
+        return {
+          status: 202,
+          body: { grabId: outcome.grabId, status: 'QUEUED', couponId, seq: outcome.seq },
+          headers: { location: `/api/v1/grabs/${outcome.grabId}` },
+        };
+      }
+      if (outcome.refusal === 'NOT_STARTED') {
+        throw new AppError('NOT_STARTED', 'The sale of this coupon has not started yet.', {
+          retryAfterSeconds: Math.max(1, Math.ceil((outcome.startsInMs ?? 1000) / 1000)),
+        });
+      }
+      if (outcome.refusal === 'SOLD_OUT') deps.soldOut.mark(couponId);
+      throw REFUSALS[outcome.refusal];
+    }),
   ];
 }

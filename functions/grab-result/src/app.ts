@@ -1,4 +1,4 @@
-import { verifierFrom } from '@couponkill/auth';
+import { routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
@@ -33,6 +33,7 @@ export async function createGrabResult(config: ConfigStore<typeof grabResultConf
   );
   const handler = createHttpFunction({
     name: FUNCTION_NAME,
+    authorize: routeGuard(verify),
     logger,
     metrics,
     health,

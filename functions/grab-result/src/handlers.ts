@@ -1,7 +1,8 @@
 import { authenticate, type Verify } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
-import type { HttpRequest, Route } from '@couponkill/http';
+import { type HttpRequest, implement, type Route } from '@couponkill/http';
 import type { GrabRecord } from '@couponkill/sale';
+import { getGrabContract, grabEventsContract } from './contract.js';
 import type { GrabReader } from './grabs.js';
 import type { GrabStreams } from './stream.js';
 import { grabView, ownedBy } from './view.js';
@@ -25,23 +26,15 @@ export function grabResultRoutes(deps: GrabResultDeps): Route[] {
   }
 
   return [
-    {
-      method: 'GET',
-      path: '/api/v1/grabs/:grabId',
-      async handler({ req, params }) {
-        const record = await ownGrab(req, params['grabId'] ?? '');
-        return { status: 200, body: grabView(record) };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/grabs/:grabId/events',
-      async handler({ req, res, params }) {
-        const record = await ownGrab(req, params['grabId'] ?? '');
-        // Writes the response itself; the reply below is ignored once the headers went out.
-        await deps.streams.serve(res, record);
-        return { status: 200 };
-      },
-    },
+    implement(getGrabContract, async ({ req, params }) => {
+      const record = await ownGrab(req, params.grabId);
+      return { status: 200, body: grabView(record) };
+    }),
+    implement(grabEventsContract, async ({ req, res, params }) => {
+      const record = await ownGrab(req, params.grabId);
+      // Writes the response itself; the reply below is ignored once the headers went out.
+      await deps.streams.serve(res, record);
+      return { status: 200 };
+    }),
   ];
 }

@@ -1,4 +1,4 @@
-import { verifierFrom } from '@couponkill/auth';
+import { routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { pingMysql, pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
@@ -28,8 +28,10 @@ export async function createOrders(config: ConfigStore<typeof ordersConfigSchema
       'Cancelled or expired orders whose unit was not given back in Redis; reconciliation restores it.',
     ),
   });
+  const authorizeJob = jobGuard(verify, settings.expiry.jobToken);
   const handler = createHttpFunction({
     name: FUNCTION_NAME,
+    authorize: routeGuard(verify, authorizeJob),
     logger,
     metrics,
     health,
@@ -37,7 +39,7 @@ export async function createOrders(config: ConfigStore<typeof ordersConfigSchema
       verify,
       orders,
       lifecycle,
-      authorizeJob: jobGuard(verify, settings.expiry.jobToken),
+      authorizeJob,
       expiry: settings.expiry,
     }),
     // Room for the CloudEvent a scheduler may post to the job; user requests carry no body.

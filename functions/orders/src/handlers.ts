@@ -1,9 +1,16 @@
 import { authenticate, type Verify } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
-import { type HttpRequest, parseWith, type Route } from '@couponkill/http';
+import { type HttpRequest, implement, type Route } from '@couponkill/http';
 import type { Order, OrderStore } from '@couponkill/orders';
+import {
+  cancelOrderContract,
+  expireOrdersContract,
+  getOrderContract,
+  listOrdersContract,
+  useOrderContract,
+} from './contract.js';
 import type { OrderLifecycle } from './lifecycle.js';
-import { isOrderId, listQuerySchema, orderPage, orderView } from './view.js';
+import { isOrderId, orderPage, orderView } from './view.js';
 
 export interface OrdersDeps {
   readonly verify: Verify;
@@ -28,55 +35,34 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
   }
 
   return [
-    {
-      method: 'GET',
-      path: '/api/v1/orders',
-      async handler({ req, query }) {
-        const caller = await authenticate(deps.verify, req.headers);
-        const page = parseWith(listQuerySchema, Object.fromEntries(query), 'query');
-        return { status: 200, body: orderPage(await deps.orders.listForUser(caller.userId, page)) };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/orders/:id',
-      async handler({ req, params }) {
-        return { status: 200, body: orderView(await ownOrder(req, params['id'] ?? '')) };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/v1/orders/:id/cancel',
-      async handler({ req, params, log }) {
-        const order = await ownOrder(req, params['id'] ?? '');
-        return { status: 200, body: orderView(await deps.lifecycle.cancel(order, log)) };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/v1/orders/:id/use',
-      async handler({ req, params, log }) {
-        const order = await ownOrder(req, params['id'] ?? '');
-        return { status: 200, body: orderView(await deps.lifecycle.use(order, log)) };
-      },
-    },
-    {
-      // Called on a schedule (see job-auth.ts); never routed from the public gateway.
-      method: 'POST',
-      path: '/jobs/expire-orders',
-      async handler({ req, log }) {
-        await deps.authorizeJob(req.headers);
-        try {
-          const run = await deps.lifecycle.expireDue(deps.expiry.batchLimit, deps.expiry.concurrency, log);
-          log.info(run, 'expired past-due orders');
-          return { status: 200, body: run };
-        } catch (err) {
-          // Orders expired before the failure stay expired; the next run picks up the rest.
-          throw new AppError('UNAVAILABLE', 'Orders cannot be expired right now; the next run retries.', {
-            cause: err,
-          });
-        }
-      },
-    },
+    implement(listOrdersContract, async ({ req, query }) => {
+      const caller = await authenticate(deps.verify, req.headers);
+      return { status: 200, body: orderPage(await deps.orders.listForUser(caller.userId, query)) };
+    }),
+    implement(getOrderContract, async ({ req, params }) => {
+      return { status: 200, body: orderView(await ownOrder(req, params.id)) };
+    }),
+    implement(cancelOrderContract, async ({ req, params, log }) => {
+      const order = await ownOrder(req, params.id);
+      return { status: 200, body: orderView(await deps.lifecycle.cancel(order, log)) };
+    }),
+    implement(useOrderContract, async ({ req, params, log }) => {
+      const order = await ownOrder(req, params.id);
+      return { status: 200, body: orderView(await deps.lifecycle.use(order, log)) };
+    }),
+    // Called on a schedule (see job-auth.ts); never routed from the public gateway.
+    implement(expireOrdersContract, async ({ req, log }) => {
+      await deps.authorizeJob(req.headers);
+      try {
+        const run = await deps.lifecycle.expireDue(deps.expiry.batchLimit, deps.expiry.concurrency, log);
+        log.info(run, 'expired past-due orders');
+        return { status: 200, body: run };
+      } catch (err) {
+        // Orders expired before the failure stay expired; the next run picks up the rest.
+        throw new AppError('UNAVAILABLE', 'Orders cannot be expired right now; the next run retries.', {
+          cause: err,
+        });
+      }
+    }),
   ];
 }

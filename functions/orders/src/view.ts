@@ -9,7 +9,7 @@ export function isOrderId(value: string): boolean {
 }
 
 /** `GET /api/v1/orders`: a page of 1…100 orders (20 by default) after the cursor of the last page. */
-export const listQuerySchema = z.object({
+export const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   // `cursor=` (empty) is the first page too, for clients that always send the parameter.
   cursor: z.preprocess(

@@ -1,4 +1,4 @@
-import { verifierFrom } from '@couponkill/auth';
+import { routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { pingMysql, pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
@@ -20,6 +20,7 @@ export async function createUserLookup(config: ConfigStore<typeof userLookupConf
 
   const handler = createHttpFunction({
     name: FUNCTION_NAME,
+    authorize: routeGuard(verify),
     logger,
     metrics,
     health,

@@ -1,16 +1,14 @@
 import { authenticate, hasRole, requireRole, type Verify } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
-import { parseWith, type Route } from '@couponkill/http';
+import { implement, type Route } from '@couponkill/http';
 import { publicProfile, type UserCache, type UserStore } from '@couponkill/users';
-import { z } from 'zod';
+import { meContract, userByIdContract, userByNameContract } from './contract.js';
 
 export interface UserLookupDeps {
   readonly verify: Verify;
   readonly users: UserStore;
   readonly cache: UserCache;
 }
-
-const usernameQuery = z.object({ username: z.string().regex(/^[A-Za-z0-9_]{3,32}$/) });
 
 // Anyone but the owner or an admin gets the same 404 as for an id that does not exist,
 // so user ids cannot be probed.
@@ -19,40 +17,26 @@ const notFound = () => new AppError('NOT_FOUND', 'No such user.');
 export function userLookupRoutes(deps: UserLookupDeps): Route[] {
   const load = (id: string) => deps.cache.get(id, (key) => deps.users.findById(key));
   return [
-    {
-      method: 'GET',
-      path: '/api/v1/users/me',
-      async handler({ req }) {
-        const caller = await authenticate(deps.verify, req.headers);
-        const user = await load(caller.userId);
-        if (user === undefined) throw notFound();
-        return { status: 200, body: publicProfile(user) };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/users/:id',
-      async handler({ req, params }) {
-        const caller = await authenticate(deps.verify, req.headers);
-        const id = params['id'] ?? '';
-        if (caller.userId !== id && !hasRole(caller, 'admin')) throw notFound();
-        const user = await load(id);
-        if (user === undefined) throw notFound();
-        return { status: 200, body: publicProfile(user) };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/users',
-      async handler({ req, query }) {
-        const caller = await authenticate(deps.verify, req.headers);
-        requireRole(caller, 'admin');
-        const { username } = parseWith(usernameQuery, Object.fromEntries(query), 'query');
-        const found = await deps.users.findByUsername(username.toLowerCase());
-        if (found === undefined) throw notFound();
-        const { passwordHash: _secret, ...user } = found;
-        return { status: 200, body: publicProfile(user) };
-      },
-    },
+    implement(meContract, async ({ req }) => {
+      const caller = await authenticate(deps.verify, req.headers);
+      const user = await load(caller.userId);
+      if (user === undefined) throw notFound();
+      return { status: 200, body: publicProfile(user) };
+    }),
+    implement(userByIdContract, async ({ req, params: { id } }) => {
+      const caller = await authenticate(deps.verify, req.headers);
+      if (caller.userId !== id && !hasRole(caller, 'admin')) throw notFound();
+      const user = await load(id);
+      if (user === undefined) throw notFound();
+      return { status: 200, body: publicProfile(user) };
+    }),
+    implement(userByNameContract, async ({ req, query: { username } }) => {
+      const caller = await authenticate(deps.verify, req.headers);
+      requireRole(caller, 'admin');
+      const found = await deps.users.findByUsername(username.toLowerCase());
+      if (found === undefined) throw notFound();
+      const { passwordHash: _secret, ...user } = found;
+      return { status: 200, body: publicProfile(user) };
+    }),
   ];
 }

@@ -31,3 +31,16 @@ export function hasRole(caller: Caller, role: Role): boolean {
 export function requireRole(caller: Caller, role: Role): void {
   if (!hasRole(caller, role)) throw new AppError('FORBIDDEN', `This action needs the ${role} role.`);
 }
+
+/**
+ * The check an HTTP function runs before it reads a request's body, by the route's declared
+ * audience: any signed-in user, an admin, or a scheduled job (`job`, whose check is the
+ * function's own). Other audiences pass; the handler still decides about the resource itself.
+ */
+export function routeGuard(verify: Verify, job?: (headers: Headers) => Promise<void> | void) {
+  return async (audience: string, headers: Headers): Promise<void> => {
+    if (audience === 'user') await authenticate(verify, headers);
+    else if (audience === 'admin') requireRole(await authenticate(verify, headers), 'admin');
+    else if (audience === 'job' && job !== undefined) await job(headers);
+  };
+}

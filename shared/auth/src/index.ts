@@ -12,5 +12,5 @@ export {
 } from './keys.js';
 export { issueAccessToken, type IssueOptions } from './issuer.js';
 export { createVerifier, type Verify, type VerifierOptions } from './verifier.js';
-export { authenticate, bearerToken, hasRole, requireRole } from './http.js';
+export { authenticate, bearerToken, hasRole, requireRole, routeGuard } from './http.js';
 export { VERIFIER_ENV, verifierFrom, type VerifierSettings, verifierSettingsSchema } from './settings.js';

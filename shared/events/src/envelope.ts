@@ -1,5 +1,6 @@
 import { AppError, validationError } from '@couponkill/errors';
 import { CloudEvent } from 'cloudevents';
+import { z } from 'zod';
 import type { EventData, EventType } from './event-type.js';
 
 export interface NewEventOptions<E extends EventType> {
@@ -46,27 +47,53 @@ export interface TypedEvent<E extends EventType> {
  * and final (a 4xx: the delivery goes to the dead-letter sink instead of being retried).
  */
 export function decodeEvent<E extends EventType>(type: E, event: CloudEvent<unknown>): TypedEvent<E> {
-  if (event.specversion !== '1.0')
-    throw new AppError('BAD_REQUEST', `unsupported CloudEvents specversion ${String(event.specversion)}`);
-  if (event.type !== type.type)
-    throw new AppError('BAD_REQUEST', `expected event type ${type.type}, got ${String(event.type)}`);
-  if (typeof event.id !== 'string' || event.id === '' || event.id.length > 128)
-    throw new AppError('BAD_REQUEST', 'event id is missing or too long');
-  if (typeof event.source !== 'string' || event.source === '')
-    throw new AppError('BAD_REQUEST', 'event source is missing');
-  if (event.datacontenttype !== undefined && !event.datacontenttype.startsWith('application/json')) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `event data must be application/json, got ${event.datacontenttype}`);
+  const attributes = attributesSchema(type).safeParse(event);
+  if (!attributes.success) {
+    // A non-JSON payload is its own status (415); everything else about the envelope is a 400.
+    const media = attributes.error.issues.find((issue) => issue.path[0] === 'datacontenttype');
+    if (media !== undefined) {
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `event data must be application/json, got ${String(event.datacontenttype)}`,
+      );
+    }
+    throw validationError('attributes', attributes.error.issues);
   }
   const parsed = type.schema.safeParse(event.data);
   if (!parsed.success) throw validationError('data', parsed.error.issues);
-  const traceparent = (event as unknown as Record<string, unknown>)['traceparent'];
-  return {
-    id: event.id,
-    type: type.type,
-    source: event.source,
-    subject: event.subject,
-    time: event.time,
-    traceparent: typeof traceparent === 'string' ? traceparent : undefined,
-    data: parsed.data as EventData<E>,
-  };
+  const { id, source, subject, time, traceparent } = attributes.data;
+  return { id, type: type.type, source, subject, time, traceparent, data: parsed.data as EventData<E> };
+}
+
+/**
+ * The CloudEvents attributes a consumer of `type` accepts, in one zod schema (whatever the
+ * transport: Kafka `ce_*` headers or HTTP `ce-*` headers become these attributes).
+ */
+export function attributesSchema(type: EventType) {
+  return z.object({
+    specversion: z.literal('1.0'),
+    type: z.literal(type.type),
+    id: z.string().min(1).max(128),
+    source: z.string().min(1).max(256),
+    subject: z.string().max(256).optional(),
+    time: z.string().max(64).optional(),
+    datacontenttype: z
+      .string()
+      .refine((value) => value.startsWith('application/json'), 'must be application/json')
+      .optional(),
+    traceparent: z.string().max(256).optional(),
+  });
+}
+
+/** The same attributes as binary-mode HTTP headers (`ce-id`, …), as a KafkaSource delivers them. */
+export function binaryHttpHeadersSchema(type: EventType) {
+  return z.object({
+    'ce-specversion': z.literal('1.0'),
+    'ce-type': z.literal(type.type),
+    'ce-id': z.string().min(1).max(128),
+    'ce-source': z.string().min(1).max(256),
+    'ce-subject': z.string().max(256).optional(),
+    'ce-time': z.string().max(64).optional(),
+    traceparent: z.string().max(256).optional().describe('W3C trace context of the grab that led to the event.'),
+  });
 }

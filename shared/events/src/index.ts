@@ -1,6 +1,13 @@
 export { defineEventType, type EventData, type EventType } from './event-type.js';
 export { EVENT_TYPES, grabAccepted, TOPICS } from './catalog.js';
-export { decodeEvent, newEvent, type NewEventOptions, type TypedEvent } from './envelope.js';
+export {
+  attributesSchema,
+  binaryHttpHeadersSchema,
+  decodeEvent,
+  newEvent,
+  type NewEventOptions,
+  type TypedEvent,
+} from './envelope.js';
 export { fromHttp, fromKafkaMessage, type ReceivedKafkaRecord, toHttp, toKafkaMessage } from './codec.js';
 export {
   type ConsumeOptions,

@@ -114,7 +114,7 @@ describe('decodeEvent', () => {
   it('rejects an unexpected type and unknown data fields', () => {
     expect(() =>
       decodeEvent(grabAccepted, accepted().cloneWith({ type: 'com.couponkill.order.created.v1' }, false)),
-    ).toThrow('expected event type com.couponkill.grab.accepted.v1');
+    ).toThrow('Invalid attributes: attributes.type');
     expect(() => decodeEvent(grabAccepted, accepted().cloneWith({ data: { ...data, extra: true } }, false))).toThrow(
       AppError,
     );

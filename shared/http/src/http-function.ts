@@ -7,6 +7,7 @@ import { requestUrl } from './request-url.js';
 import { compileRoutes, decodeParams, matchRoute } from './router.js';
 import { sendError } from './send-error.js';
 import { sendJson } from './send-json.js';
+import type { ContractRoute, RouteAuth } from './contract.js';
 import type { HttpFunction, HttpRequest, HttpResponse, Route, RouteReply } from './types.js';
 
 export interface HttpFunctionOptions {
@@ -18,6 +19,12 @@ export interface HttpFunctionOptions {
   readonly routes: readonly Route[];
   /** Largest accepted request body; a flash-sale request is a few hundred bytes. */
   readonly maxBodyBytes?: number;
+  /**
+   * Checks the caller against a contract route's declared `auth` before the body is read or the
+   * input validated, so an anonymous caller learns nothing but 401 (e.g. `routeGuard` of
+   * `@couponkill/auth`). Handlers still authenticate for who the caller is (the verifier caches).
+   */
+  readonly authorize?: (auth: RouteAuth, headers: HttpRequest['headers']) => Promise<void>;
 }
 
 /** Route label for requests that matched no route: raw paths would explode metric cardinality. */
@@ -101,6 +108,9 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
       }
       routeLabel = match.route.path;
       const params = decodeParams(match.rawParams);
+      const contract = (match.route as Partial<ContractRoute>).contract;
+      if (contract !== undefined && options.authorize !== undefined)
+        await options.authorize(contract.auth, req.headers);
 
       const body = BODY_METHODS.has(method) ? await readJsonBody(req, maxBodyBytes) : undefined;
       const reply = await match.route.handler({ req, res, params, query, requestId, log, body });

@@ -13,3 +13,15 @@ export type {
   RouteReply,
 } from './types.js';
 export { clientIp, createFunctionKit, type FunctionApp, type FunctionKit } from './function-kit.js';
+export {
+  type ContractRoute,
+  defineContract,
+  implement,
+  queryObject,
+  type RequestSchemas,
+  type ResponseDoc,
+  type RouteAuth,
+  type RouteContract,
+  type ValidatedContext,
+} from './contract.js';
+export { errorBodySchema, errorCodesOf, openApiDocument, type OpenApiInfo } from './openapi.js';

@@ -31,7 +31,7 @@ export function memoryLogger(): { logger: Logger; lines: string[] } {
  */
 export async function serve(
   routes: readonly Route[],
-  options: Partial<Pick<HttpFunctionOptions, 'maxBodyBytes'>> & {
+  options: Partial<Pick<HttpFunctionOptions, 'maxBodyBytes' | 'authorize'>> & {
     readonly wrap?: (handler: RequestListener) => RequestListener;
   } = {},
 ): Promise<Harness> {
@@ -45,6 +45,7 @@ export async function serve(
     health,
     routes,
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
   });
   const listener: RequestListener = (req, res) => void handler(req, res);
   const server = createServer(options.wrap === undefined ? listener : options.wrap(listener));

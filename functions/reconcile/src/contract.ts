@@ -1,0 +1,62 @@
+import { defineContract } from '@couponkill/http';
+import { z } from 'zod';
+
+const report = z.strictObject({
+  couponId: z.string(),
+  verdict: z.enum(['CONSISTENT', 'DRIFT', 'IN_FLIGHT', 'NOT_FOUND']),
+  totalStock: z.int(),
+  liveOrders: z.int(),
+  ordersByStatus: z.record(z.string(), z.int()),
+  redis: z.strictObject({ present: z.boolean(), stockLeft: z.int().nullable(), expectedStockLeft: z.int() }),
+  inFlight: z.strictObject({ outbox: z.int(), consumerLag: z.int() }),
+  userMismatches: z.int(),
+  repaired: z.boolean(),
+  actions: z.array(z.string()),
+});
+
+export const reconcileContract = defineContract({
+  method: 'POST',
+  path: '/jobs/reconcile',
+  operationId: 'reconcile',
+  summary: 'Job: compare the sale state in Redis with the orders in MySQL, and repair it',
+  description:
+    'Called on a schedule with the job token; not routed from the public gateway. Repairs only when nothing is ' +
+    'in flight (outbox and consumer lag empty).',
+  tags: ['jobs'],
+  auth: 'job',
+  request: {
+    body: z.strictObject({
+      couponIds: z
+        .array(z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'a coupon id (ULID)'))
+        .min(1)
+        .max(1000),
+      repair: z.boolean().default(true),
+    }),
+  },
+  bodyExample: { couponIds: ['01JCK7Q8ZK3M6V4T2R1P0N9B8A'], repair: true },
+  responses: {
+    200: {
+      description: 'One report per coupon.',
+      schema: z.strictObject({ reports: z.array(report) }),
+      example: {
+        reports: [
+          {
+            couponId: '01JCK7Q8ZK3M6V4T2R1P0N9B8A',
+            verdict: 'CONSISTENT',
+            totalStock: 1000,
+            liveOrders: 1000,
+            ordersByStatus: { UNUSED: 990, USED: 10 },
+            redis: { present: true, stockLeft: 0, expectedStockLeft: 0 },
+            inFlight: { outbox: 0, consumerLag: 0 },
+            userMismatches: 0,
+            repaired: false,
+            actions: [],
+          },
+        ],
+      },
+    },
+  },
+  errors: [],
+});
+
+export const reconcileContracts = [reconcileContract];
