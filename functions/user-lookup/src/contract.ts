@@ -1,22 +1,9 @@
 import { defineContract } from '@couponkill/http';
+import { publicProfileExample, publicProfileSchema } from '@couponkill/users';
 import { z } from 'zod';
 
-const profile = z.strictObject({
-  id: z.string(),
-  username: z.string(),
-  email: z.string().nullable(),
-  phone: z.string().nullable(),
-  roles: z.array(z.enum(['user', 'admin'])),
-  createdAt: z.iso.datetime(),
-});
-const example = {
-  id: '01JCK7P0A1B2C3D4E5F6G7H8J9',
-  username: 'carol',
-  email: 'carol@example.com',
-  phone: null,
-  roles: ['user'],
-  createdAt: '2030-11-01T09:00:00.000Z',
-};
+const profile = publicProfileSchema;
+const example = publicProfileExample;
 const notProbed = 'Anyone but the owner or an admin gets the same 404 as for an unknown id, so ids cannot be probed.';
 
 export const meContract = defineContract({
