@@ -1,33 +1,42 @@
 #!/usr/bin/env node
-// Copies functions/routes.yaml (the public HTTP surface) into the Helm chart, which can only read
-// files inside itself; the VirtualService is rendered from the copy.
-//   node scripts/chart-routes.mjs           write helm/couponkill/files/routes.yaml
-//   node scripts/chart-routes.mjs --check   exit 1 when the copy differs from the source
+// Copies the files the Helm chart renders from but cannot reach (a chart reads only files inside
+// itself) into helm/couponkill/files/: functions/routes.yaml (the public HTTP surface; the
+// VirtualService is rendered from it) and docs/openapi.json (published by user-auth).
+//   node scripts/chart-routes.mjs           write the copies
+//   node scripts/chart-routes.mjs --check   exit 1 when a copy differs from its source
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'functions', 'routes.yaml');
-const target = join(root, 'helm', 'couponkill', 'files', 'routes.yaml');
-const header =
-  '# GENERATED from functions/routes.yaml by `node scripts/chart-routes.mjs`; do not edit.\n' +
-  '# `make lint` fails when this copy drifts from the source.\n';
-const wanted = header + readFileSync(source, 'utf8');
+const copies = [
+  {
+    source: 'functions/routes.yaml',
+    target: 'helm/couponkill/files/routes.yaml',
+    header:
+      '# GENERATED from functions/routes.yaml by `node scripts/chart-routes.mjs`; do not edit.\n' +
+      '# `make lint` fails when this copy drifts from the source.\n',
+  },
+  // JSON has no comments: the copy is byte-identical, and the check says where it comes from.
+  { source: 'docs/openapi.json', target: 'helm/couponkill/files/openapi.json', header: '' },
+];
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {
-    // missing counts as drift
+let drifted = false;
+for (const { source, target, header } of copies) {
+  const wanted = header + readFileSync(join(root, source), 'utf8');
+  if (process.argv.includes('--check')) {
+    let current = '';
+    try {
+      current = readFileSync(join(root, target), 'utf8');
+    } catch {
+      // missing counts as drift
+    }
+    if (current !== wanted) {
+      console.error(`${target} differs from ${source}: run \`node scripts/chart-routes.mjs\``);
+      drifted = true;
+    }
+  } else {
+    writeFileSync(join(root, target), wanted);
   }
-  if (current !== wanted) {
-    console.error(
-      'helm/couponkill/files/routes.yaml differs from functions/routes.yaml: run `node scripts/chart-routes.mjs`',
-    );
-    process.exit(1);
-  }
-} else {
-  writeFileSync(target, wanted);
 }
+if (drifted) process.exit(1);

@@ -19,9 +19,8 @@ import { WorkerPool } from './dev/worker-pool.js';
 import { LagScaler } from './scaler/lag-scaler.js';
 import { functionsOf, loadRouteTable } from './gateway/route-table.js';
 import { KafkaSourceDispatcher } from './kafkasource/dispatcher.js';
-import { openApiRoute } from './openapi/document.js';
 import { startGateway } from './gateway/server.js';
-import { pickPort, startLocalServers, stateDir } from './infra/index.js';
+import { pickPort, REPO_ROOT, startLocalServers, stateDir } from './infra/index.js';
 
 const PROFILE = 'dev';
 const log = createLogger({ name: 'dev' });
@@ -72,7 +71,13 @@ const jobToken = readOrCreateSecret(join(stateDir(PROFILE), 'job-token'));
 const brokerList = servers.endpoints.kafkaBrokers.join(',');
 /** Each function's environment, as its container gets it in the cluster; started in this order. */
 const envOf: Record<string, (ports: Map<string, number>) => Record<string, string>> = {
-  'user-auth': () => ({ ...common, MIGRATE_ON_START: 'true', AUTH_SIGNING_KEYS: signingKeys, TRUSTED_PROXY_HOPS: '1' }),
+  'user-auth': () => ({
+    ...common,
+    MIGRATE_ON_START: 'true',
+    AUTH_SIGNING_KEYS: signingKeys,
+    TRUSTED_PROXY_HOPS: '1',
+    OPENAPI_FILE: join(REPO_ROOT, 'docs', 'openapi.json'),
+  }),
   'create-order': () => ({ ...common, MIGRATE_ON_START: 'true' }),
   'coupon-admin': (ports) => ({ ...common, MIGRATE_ON_START: 'true', AUTH_JWKS_URL: jwks(ports) }),
   'user-lookup': (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports) }),
@@ -160,7 +165,6 @@ await startGateway({
   table,
   verify: verifierFrom({ issuer: common.AUTH_ISSUER, audience: 'couponkill', jwksUrl: jwks(upstreams) }),
   routes: [
-    openApiRoute(),
     {
       method: 'GET',
       path: '/',

@@ -1,15 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHealth } from '@couponkill/health';
 import { errorCodesOf } from '@couponkill/http';
-import { createLogger } from '@couponkill/logging';
-import { createMetrics } from '@couponkill/metrics';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway } from '../src/gateway/server.js';
+import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../src/infra/paths.js';
-import { pickPort } from '../src/infra/ports.js';
-import { buildOpenApi, CONTRACTS, openApiRoute, renderOpenApi } from '../src/openapi/document.js';
+import { buildOpenApi, CONTRACTS, renderOpenApi } from '../src/openapi/document.js';
 
 type Operation = {
   responses: Record<string, { content?: Record<string, { example?: unknown; examples?: Record<string, unknown> }> }>;
@@ -60,35 +55,5 @@ describe('the OpenAPI document', () => {
         expect(examples, `${contract.operationId} documents ${code}`).toContain(code);
       }
     }
-  });
-});
-
-describe('GET /openapi.json on the gateway', () => {
-  let base = '';
-  let close = () => undefined as unknown;
-  beforeAll(async () => {
-    const port = await pickPort();
-    const gateway = await startGateway({
-      port,
-      logger: createLogger({ name: 'openapi-test', level: 'silent' }),
-      metrics: createMetrics({ service: 'openapi-test', collectDefault: false }),
-      health: createHealth(),
-      upstreams: new Map(),
-      table: [{ prefix: '/api/v1/users', function: 'user-lookup' }],
-      routes: [openApiRoute()],
-    });
-    base = `http://127.0.0.1:${port}`;
-    close = () => gateway.close();
-  });
-  afterAll(() => close());
-
-  it('serves the complete document, and refuses other methods with 405 and Allow', async () => {
-    const response = await fetch(`${base}/openapi.json`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual(buildOpenApi());
-    const post = await fetch(`${base}/openapi.json`, { method: 'POST' });
-    expect(post.status).toBe(405);
-    expect(post.headers.get('allow')).toBe('GET');
-    expect(((await post.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { loadKeyRing } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { pingMysql, pingRedis } from '@couponkill/health';
@@ -28,7 +29,13 @@ export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSc
     logger,
     metrics,
     health,
-    routes: userAuthRoutes({ users, keys, lockout, config: () => config.current }),
+    routes: userAuthRoutes({
+      users,
+      keys,
+      lockout,
+      config: () => config.current,
+      openApi: readOpenApi(settings.openApiFile),
+    }),
     maxBodyBytes: 8 * 1024,
   });
   return {
@@ -38,4 +45,17 @@ export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSc
       redis.disconnect();
     },
   };
+}
+
+/** Reads the published OpenAPI document once at start; a missing or broken file stops the start. */
+function readOpenApi(file: string | undefined): Record<string, unknown> | undefined {
+  if (file === undefined) return undefined;
+  try {
+    const document = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (document === null || typeof document !== 'object' || !('openapi' in document))
+      throw new Error('not an OpenAPI document');
+    return document;
+  } catch (err) {
+    throw new Error(`openApiFile (OPENAPI_FILE) ${file}: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -27,6 +27,8 @@ export const userAuthConfigSchema = z.object({
       lockSeconds: z.number().int().min(1).default(900),
     })
     .prefault({}),
+  /** The OpenAPI document to publish at /openapi.json (docs/openapi.json; mounted from a ConfigMap in clusters). */
+  openApiFile: z.string().min(1).optional(),
   /** Proxies in front that append to X-Forwarded-For (the Istio ingress gateway: 1). */
   trustedProxyHops: z.number().int().min(0).max(5).default(1),
 });
@@ -47,6 +49,7 @@ export function loadUserAuthConfig(env: NodeJS.ProcessEnv = process.env) {
         AUTH_TOKEN_TTL_SECONDS: 'auth.tokenTtlSeconds',
         AUTH_SIGNING_KEYS: 'auth.signingKeys',
         TRUSTED_PROXY_HOPS: 'trustedProxyHops',
+        OPENAPI_FILE: 'openApiFile',
       },
     },
     { env },

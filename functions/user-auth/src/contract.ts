@@ -72,4 +72,23 @@ export const jwksContract = defineContract({
   errors: [],
 });
 
-export const userAuthContracts = [registerContract, loginContract, jwksContract];
+/** The API's OpenAPI document (docs/openapi.json), published beside the JWKS: both describe the API to clients. */
+export const openApiContract = defineContract({
+  method: 'GET',
+  path: '/openapi.json',
+  operationId: 'getOpenApi',
+  summary: 'This document',
+  tags: ['meta'],
+  auth: 'none',
+  request: {},
+  responses: {
+    200: {
+      description: 'The OpenAPI 3.1 document of every route.',
+      schema: z.record(z.string(), z.unknown()),
+      example: { openapi: '3.1.0', info: { title: 'CouponKill API', version: '1.0.0' }, paths: {} },
+    },
+  },
+  errors: ['NOT_FOUND'],
+});
+
+export const userAuthContracts = [registerContract, loginContract, jwksContract, openApiContract];

@@ -4,13 +4,15 @@ import { clientIp, implement, type Route } from '@couponkill/http';
 import { DUMMY_HASH, hashPassword, publicProfile, type UserStore, verifyPassword } from '@couponkill/users';
 import type { UserAuthConfig } from './config.js';
 import type { Lockout } from './lockout.js';
-import { jwksContract, loginContract, registerContract } from './contract.js';
+import { jwksContract, loginContract, openApiContract, registerContract } from './contract.js';
 
 export interface UserAuthDeps {
   readonly users: UserStore;
   readonly keys: KeyRing;
   readonly lockout: Lockout;
   readonly config: () => UserAuthConfig;
+  /** The parsed OpenAPI document, when this instance publishes one. */
+  readonly openApi?: Record<string, unknown>;
 }
 
 const INVALID = 'Invalid username or password.';
@@ -70,5 +72,9 @@ export function userAuthRoutes(deps: UserAuthDeps): Route[] {
       // Verifiers cache the set; a rotation publishes the new key well before it signs.
       headers: { 'cache-control': 'public, max-age=300' },
     })),
+    implement(openApiContract, () => {
+      if (deps.openApi === undefined) throw new AppError('NOT_FOUND', 'No OpenAPI document is published here.');
+      return { status: 200, body: deps.openApi, headers: { 'cache-control': 'public, max-age=300' } };
+    }),
   ];
 }

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKey, type SigningKeyConfig } from '@couponkill/auth';
@@ -31,8 +32,9 @@ writeFileSync(
 type Served = { url: string; close: () => Promise<void>; app: { close(): Promise<void> } };
 const running: Served[] = [];
 
-async function startAuth(keys: SigningKeyConfig[]): Promise<Served> {
+async function startAuth(keys: SigningKeyConfig[], extraEnv: Record<string, string> = {}): Promise<Served> {
   const env = {
+    ...extraEnv,
     MYSQL_URL: endpoints().mysqlUrl,
     REDIS_URL: endpoints().redisUrl,
     CONFIG_FILE: configFile,
@@ -94,7 +96,7 @@ describe('identity: register, login, lookup', () => {
     lookup = await startLookup(auth);
   });
   afterAll(async () => {
-    for (const s of running) {
+    for (const s of running.splice(0)) {
       await s.close();
       await s.app.close();
     }
@@ -294,5 +296,35 @@ describe('identity: register, login, lookup', () => {
     expect(
       (await call(onlyNew.url, 'GET', '/api/v1/users/me', undefined, { authorization: `Bearer ${oldToken}` })).status,
     ).toBe(401);
+  });
+});
+
+describe('GET /openapi.json (published by user-auth beside the JWKS)', () => {
+  afterAll(async () => {
+    for (const s of running.splice(0)) {
+      await s.close();
+      await s.app.close();
+    }
+  });
+
+  it('serves docs/openapi.json when configured, 404 when not, and 405 for other methods', async () => {
+    const file = fileURLToPath(new URL('../../../docs/openapi.json', import.meta.url));
+    const key = await generateSigningKey('key-openapi', true);
+    const publishing = await startAuth([key], { OPENAPI_FILE: file });
+    const got = await call(publishing.url, 'GET', '/openapi.json');
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+    const post = await call(publishing.url, 'POST', '/openapi.json', {});
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET');
+    const silent = await startAuth([key]);
+    expect((await call(silent.url, 'GET', '/openapi.json')).body?.['error']?.['code']).toBe('NOT_FOUND');
+  });
+
+  it('refuses to start with a file that is not an OpenAPI document', async () => {
+    const key = await generateSigningKey('key-bad-openapi', true);
+    await expect(startAuth([key], { OPENAPI_FILE: configFile })).rejects.toThrow(
+      /OPENAPI_FILE.*not an OpenAPI document/,
+    );
   });
 });

@@ -208,6 +208,10 @@ ports:
     containerPort: 8080
 env:
 {{ include "couponkill.env" . | indent 2 }}
+{{- if and (eq .name "user-auth") (not .job) }}
+  - name: OPENAPI_FILE
+    value: /etc/couponkill-openapi/openapi.json
+{{- end }}
 {{- if not .job }}
 livenessProbe:
   httpGet: { path: {{ $v.probes.liveness.path }}{{ if .deployment }}, port: 8080{{ end }} }
@@ -230,6 +234,12 @@ volumeMounts:
     readOnly: true
   - name: tmp
     mountPath: /tmp
+{{- if and (eq .name "user-auth") (not .job) }}
+  # user-auth publishes the API's OpenAPI document at /openapi.json, beside the JWKS.
+  - name: openapi
+    mountPath: /etc/couponkill-openapi
+    readOnly: true
+{{- end }}
 {{- end -}}
 
 {{- define "couponkill.volumes" -}}
@@ -238,6 +248,9 @@ volumeMounts:
     secretName: {{ include "couponkill.fullname" . }}-config
 - name: tmp
   emptyDir: { sizeLimit: 64Mi }
+- name: openapi
+  configMap:
+    name: {{ include "couponkill.fullname" . }}-openapi
 {{- end -}}
 
 {{- define "couponkill.pullSecrets" -}}

@@ -6,25 +6,7 @@ import { ordersContracts } from '@couponkill/fn-orders/contract';
 import { reconcileContracts } from '@couponkill/fn-reconcile/contract';
 import { userAuthContracts } from '@couponkill/fn-user-auth/contract';
 import { userLookupContracts } from '@couponkill/fn-user-lookup/contract';
-import { type ContractRoute, defineContract, implement, openApiDocument, type RouteContract } from '@couponkill/http';
-import { z } from 'zod';
-
-/** Where the document is served: by the gateway (the ingress locally), beside the API. */
-export const OPENAPI_PATH = '/openapi.json';
-
-export const openApiContract = defineContract({
-  method: 'GET',
-  path: OPENAPI_PATH,
-  operationId: 'getOpenApi',
-  summary: 'This document',
-  tags: ['meta'],
-  auth: 'none',
-  request: {},
-  responses: {
-    200: { description: 'The OpenAPI 3.1 document of every route.', schema: z.record(z.string(), z.unknown()) },
-  },
-  errors: [],
-});
+import { openApiDocument, type RouteContract } from '@couponkill/http';
 
 /** Every route of every function, by function (the order of the document's tags follows it). */
 export const CONTRACTS: Readonly<Record<string, readonly RouteContract[]>> = {
@@ -62,24 +44,11 @@ export function buildOpenApi(): Record<string, unknown> {
         { name: 'meta', description: 'This document.' },
       ],
     },
-    [...Object.values(CONTRACTS).flat(), openApiContract],
+    Object.values(CONTRACTS).flat(),
   );
 }
 
 /** The document as written to `docs/openapi.json` (stable formatting, so a diff shows real drift). */
 export function renderOpenApi(): string {
   return `${JSON.stringify(buildOpenApi(), null, 2)}\n`;
-}
-
-/**
- * `GET /openapi.json` on the gateway: the ingress is the one component in front of every function,
- * so it serves the whole document (a function serving only its own part would leave clients to
- * merge them). Built once, on the first request.
- */
-export function openApiRoute(): ContractRoute {
-  let document: Record<string, unknown> | undefined;
-  return implement(openApiContract, () => {
-    document ??= buildOpenApi();
-    return { status: 200, body: document, headers: { 'cache-control': 'public, max-age=300' } };
-  });
 }
