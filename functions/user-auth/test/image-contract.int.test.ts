@@ -61,7 +61,8 @@ describe.each(hosts)('user-auth under $name', ({ main, ours }) => {
         .then((r) => r.status === 200)
         .catch(() => false);
       if (ready) break;
-      if (i > 150) throw new Error('functions-framework did not become ready');
+      // Generous: a cold tsc build and the migrations run first, on a machine that may be busy.
+      if (i > 600) throw new Error('functions-framework did not become ready within 60 s');
       await new Promise((r) => setTimeout(r, 100));
     }
   });
