@@ -14,7 +14,7 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers admin reconcile loadtest bench test lint typecheck unit integration format clean
+.PHONY: help deps dev servers admin reconcile flow-rules loadtest bench test lint typecheck unit integration format clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ reconcile: deps ## Compare and repair a coupon's sale state: make reconcile COUP
 	@MYSQL_URL="$${MYSQL_URL:-mysql://couponkill:couponkill@127.0.0.1:13306}" REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:16379}" \
 		KAFKA_BROKERS="$${KAFKA_BROKERS:-127.0.0.1:19092}" node --conditions=source --import tsx functions/reconcile/src/cli.ts \
 		--coupon "$(COUPON)" $(if $(REPAIR),--repair) $(if $(FORCE),--force)
+
+flow-rules: deps ## Publish flow rules to the running make dev's Nacos, applied live: make flow-rules [FILE=config/flow-rules.yaml] [UNCHECKED=1]
+	@node --conditions=source --import tsx local/src/cli/flow-rules.ts $(FILE) $(if $(UNCHECKED),--unchecked)
 
 loadtest: deps ## Flash sale through the running make dev gateway: make loadtest [ARGS='--distribution skewed …']
 	@node --conditions=source --import tsx local/src/loadtest/main.ts $(ARGS)

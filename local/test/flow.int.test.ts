@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rulesVersion } from '@couponkill/flow';
 import { NacosConfig } from '@couponkill/nacos';
 import { endpoints, uniqueName } from '@couponkill/testkit';
 import { Agent, request } from 'undici';
@@ -224,7 +224,6 @@ describe('flow control on the grab path', () => {
       throw new Error(`no ${status} within ${timeoutMs} ms`);
     }
 
-    const version = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
     const inForce = async () => {
       const text = await (await fetch(`${url}/metrics`)).text();
       return /couponkill_flow_rules_info\{source="(\w+)",version="(\w+)"/.exec(text)?.slice(1, 3);
@@ -258,7 +257,7 @@ describe('flow control on the grab path', () => {
     });
 
     it('starts on the Nacos document, and a rule published for one coupon is enforced within 2 s', async () => {
-      expect(await inForce()).toEqual(['nacos', version('maxConcurrentGrabsPerInstance: 500\n')]);
+      expect(await inForce()).toEqual(['nacos', rulesVersion('maxConcurrentGrabsPerInstance: 500\n')]);
       for (let i = 0; i < 20; i++) expect((await grabOnce()).status).toBe(202);
 
       const rule = `maxConcurrentGrabsPerInstance: 500\ncoupons:\n  ${couponId}:\n    perCoupon: { ratePerSecond: 2, burst: 1 }\n`;
@@ -270,7 +269,7 @@ describe('flow control on the grab path', () => {
         `nacos rule change enforced by the running grab function ${delayMs.toFixed(0)} ms after publishing (first 429 answer)`,
       );
       expect(delayMs).toBeLessThan(2000);
-      expect(await inForce()).toEqual(['nacos', version(rule)]);
+      expect(await inForce()).toEqual(['nacos', rulesVersion(rule)]);
     });
 
     it('rejects and logs an invalid document; the previous rule stays in force', async () => {

@@ -7,5 +7,5 @@ export {
   type FlowRefusal,
   GLOBAL_BUCKET_KEY,
 } from './gate.js';
-export { FLOW_RULES_DATA_ID, FlowRules, type FlowRulesOptions } from './rules.js';
+export { FLOW_RULES_DATA_ID, FlowRules, type FlowRulesOptions, rulesVersion } from './rules.js';
 export { EMBEDDED_FLOW_RULES, type FlowRulesDocument, flowRulesSchema, parseFlowRules } from './schema.js';

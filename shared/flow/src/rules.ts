@@ -221,11 +221,12 @@ export class FlowRules {
   }
 }
 
+/** The version a document is known by in logs and metrics: a short hash of its text. */
+export function rulesVersion(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}
+
 function parseDocument(text: string): { ok: true; value: Parsed } | { ok: false; reason: string } {
   const parsed = parseFlowRules(text);
-  if (!parsed.ok) return parsed;
-  return {
-    ok: true,
-    value: { document: parsed.value, version: createHash('sha256').update(text).digest('hex').slice(0, 12) },
-  };
+  return parsed.ok ? { ok: true, value: { document: parsed.value, version: rulesVersion(text) } } : parsed;
 }
