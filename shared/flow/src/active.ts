@@ -1,15 +1,12 @@
 import type { TokenBucket } from '@couponkill/redis';
+import type { GrabFlow } from '@couponkill/sale';
 import type { FlowRulesDocument } from './schema.js';
 
 /** Where the rules in force came from. */
 export type RulesSource = 'embedded' | 'file' | 'nacos';
 
-/** The buckets of one coupon's grabs (absent = no rule for that dimension). */
-export interface CouponBuckets {
-  readonly coupon?: TokenBucket | undefined;
-  readonly user?: TokenBucket | undefined;
-  readonly ip?: TokenBucket | undefined;
-}
+/** The buckets of one coupon's grabs (absent = no rule for that dimension), as the grab script takes them. */
+export type CouponBuckets = Omit<GrabFlow, 'clientIp'>;
 
 /**
  * The rules in force, compiled for the grab path: the per-coupon lookup is one Map probe, and
