@@ -12,7 +12,8 @@ import { createHealth, pingMysql, pingRedis } from '@couponkill/health';
 import { createLogger } from '@couponkill/logging';
 import { createMetrics } from '@couponkill/metrics';
 import { userShardingSchema } from '@couponkill/users';
-import { connectRuntimeClients } from './dev/clients.js';
+import { FLOW_RULES_DATA_ID } from '@couponkill/flow';
+import { connectRuntimeClients, DEV_NACOS_NAMESPACE } from './dev/clients.js';
 import { DEMO_ADMIN, DEMO_USERS, seedDemoData } from './dev/demo.js';
 import { type FunctionProcess, startFunction } from './dev/functions.js';
 import { WorkerPool } from './dev/worker-pool.js';
@@ -57,6 +58,14 @@ if (!existsSync(keysFile))
   writeFileSync(keysFile, JSON.stringify([await generateSigningKey('dev-1', true)]), { mode: 0o600 });
 const signingKeys = readFileSync(keysFile, 'utf8');
 
+// The flow rules live in Nacos; the repository's default is published once, so a live change
+// made there (make flow-rules, the console) survives restarts of make dev.
+const flowRulesFile = join(REPO_ROOT, 'config', 'flow-rules.yaml');
+if ((await clients.nacos.get(FLOW_RULES_DATA_ID)) === null) {
+  await clients.nacos.publish(FLOW_RULES_DATA_ID, readFileSync(flowRulesFile, 'utf8'));
+  say(`  published ${flowRulesFile} to Nacos as ${clients.nacos.group}/${FLOW_RULES_DATA_ID}`);
+}
+
 const table = loadRouteTable();
 const gatewayPort = await pickPort(8080);
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
@@ -81,7 +90,15 @@ const envOf: Record<string, (ports: Map<string, number>) => Record<string, strin
   'create-order': () => ({ ...common, MIGRATE_ON_START: 'true' }),
   'coupon-admin': (ports) => ({ ...common, MIGRATE_ON_START: 'true', AUTH_JWKS_URL: jwks(ports) }),
   'user-lookup': (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports) }),
-  'grab-coupon': (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports) }),
+  'grab-coupon': (ports) => ({
+    ...common,
+    AUTH_JWKS_URL: jwks(ports),
+    TRUSTED_PROXY_HOPS: '1',
+    NACOS_SERVER_ADDR: servers.endpoints.nacos.serverAddr,
+    NACOS_USERNAME: servers.endpoints.nacos.username,
+    NACOS_PASSWORD: servers.endpoints.nacos.password,
+    NACOS_NAMESPACE: DEV_NACOS_NAMESPACE,
+  }),
   'grab-result': (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports) }),
   orders: (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports), JOB_TOKEN: jobToken }),
   'outbox-relay': () => ({ ...common, KAFKA_BROKERS: brokerList, CREATE_TOPICS: 'true', TOPIC_PARTITIONS: '12' }),
@@ -205,6 +222,7 @@ Demo accounts: admin ${DEMO_ADMIN.username} / ${DEMO_ADMIN.password}; users ${DE
 Demo coupons: ${coupons.map((c) => `${c.name} (${c.id})`).join(', ')}
   TOKEN=$(curl -s ${gatewayUrl}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"alice","password":"alice-password"}' | jq -r .accessToken)
   curl -s -X POST ${gatewayUrl}/api/v1/coupons/${coupons[0]?.id ?? '<id>'}/grab -H "authorization: Bearer $TOKEN"
+Flow rules: Nacos ${clients.nacos.group}/${FLOW_RULES_DATA_ID} (namespace ${DEV_NACOS_NAMESPACE}); change them live: make flow-rules FILE=config/flow-rules.yaml
 Jobs: curl -s -X POST http://127.0.0.1:${upstreams.get('orders')}/jobs/expire-orders -H "authorization: Bearer ${jobToken}"
 Functions restart when their code changes. Press Ctrl-C to stop everything.`);
 

@@ -1,7 +1,9 @@
 import { routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
+import { FlowGate, FlowRules } from '@couponkill/flow';
 import { pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { nacosOptionsFrom } from '@couponkill/nacos';
 import { createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { grabCouponConfigSchema } from './config.js';
@@ -16,6 +18,14 @@ export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConf
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   const sale = new Sale(redis, { recordTtlMs: settings.grabRecordTtlSeconds * 1000 });
   const verify = verifierFrom(settings.auth);
+  // Not a readiness check: without Nacos the function serves on the file's (or embedded) rules.
+  const rules = await FlowRules.start({
+    logger,
+    metrics,
+    file: settings.flow.rulesFile,
+    nacos: nacosOptionsFrom(settings.nacos),
+    dataId: settings.flow.dataId,
+  });
   health.addCheck('redis', pingRedis(redis));
   const handler = createHttpFunction({
     name: FUNCTION_NAME,
@@ -23,12 +33,19 @@ export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConf
     logger,
     metrics,
     health,
-    routes: grabRoutes({ verify, sale, soldOut: new SoldOutMarks(settings.soldOutMarkMs) }),
+    routes: grabRoutes({
+      verify,
+      sale,
+      soldOut: new SoldOutMarks(settings.soldOutMarkMs),
+      flow: new FlowGate({ rules, redis, metrics }),
+      trustedProxyHops: settings.trustedProxyHops,
+    }),
     maxBodyBytes: 1024,
   });
   return {
     handler,
     async close() {
+      rules.close();
       redis.disconnect();
     },
   };

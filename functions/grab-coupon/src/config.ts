@@ -1,11 +1,25 @@
 import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { loadConfig } from '@couponkill/config';
+import { FLOW_RULES_DATA_ID } from '@couponkill/flow';
+import { NACOS_ENV, nacosSettingsSchema } from '@couponkill/nacos';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const grabCouponConfigSchema = z.object({
   redis: redisOptionsSchema.prefault({}),
   auth: verifierSettingsSchema.prefault({}),
+  /** Where the live flow rules are; without `serverAddr`, the file's (or the embedded) rules apply. */
+  nacos: nacosSettingsSchema.prefault({}),
+  flow: z
+    .object({
+      /** A flow-rules YAML file read at start: the rules while Nacos has none (or is not configured). */
+      rulesFile: z.string().min(1).optional(),
+      /** The Nacos data id of the rules. */
+      dataId: z.string().min(1).default(FLOW_RULES_DATA_ID),
+    })
+    .prefault({}),
+  /** Proxies in front that append to X-Forwarded-For (the Istio ingress gateway: 1); the per-IP rule counts that address. */
+  trustedProxyHops: z.number().int().min(0).max(5).default(1),
   /** How long a sold-out answer is served from memory before asking Redis again. */
   soldOutMarkMs: z.number().int().min(0).max(10_000).default(1000),
   /** How long a grab's result stays readable. */
@@ -21,6 +35,10 @@ export function loadGrabCouponConfig(env: NodeJS.ProcessEnv = process.env) {
       env: {
         ...REDIS_ENV,
         ...VERIFIER_ENV,
+        ...NACOS_ENV,
+        FLOW_RULES_FILE: 'flow.rulesFile',
+        FLOW_RULES_DATA_ID: 'flow.dataId',
+        TRUSTED_PROXY_HOPS: 'trustedProxyHops',
         SOLD_OUT_MARK_MS: 'soldOutMarkMs',
       },
     },

@@ -9,7 +9,8 @@ export const grabContract = defineContract({
   operationId: 'grabCoupon',
   summary: 'Grab one unit of a coupon',
   description:
-    'Decided in one Redis step (status, window, per-user limit, stock). 202 means the unit is held for the caller ' +
+    'Decided in one Redis step (status, window, flow-rule buckets, per-user limit, stock). A grab shed by a flow ' +
+    'rule gets 429 RATE_LIMITED with Retry-After and touches no stock. 202 means the unit is held for the caller ' +
     'and an order is on its way; follow it at the `Location`. No request body. A malformed coupon id is answered ' +
     'like an unknown one (404).',
   tags: ['grabs'],
@@ -36,7 +37,7 @@ export const grabContract = defineContract({
       headers: { location: 'Where the grab result is: /api/v1/grabs/{grabId}' },
     },
   },
-  errors: ['NOT_FOUND', 'SOLD_OUT', 'LIMIT_REACHED', 'INACTIVE', 'NOT_STARTED', 'ENDED'],
+  errors: ['NOT_FOUND', 'SOLD_OUT', 'LIMIT_REACHED', 'INACTIVE', 'NOT_STARTED', 'ENDED', 'RATE_LIMITED'],
 });
 
 export const grabCouponContracts = [grabContract];

@@ -1,6 +1,7 @@
 import { authenticate, type Verify } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
-import { implement, type Route } from '@couponkill/http';
+import type { FlowGate } from '@couponkill/flow';
+import { clientIp, implement, type Route } from '@couponkill/http';
 import { type GrabRefusal, isCouponId, type Sale } from '@couponkill/sale';
 import { grabContract } from './contract.js';
 import type { SoldOutMarks } from './sold-out.js';
@@ -9,12 +10,15 @@ export interface GrabDeps {
   readonly verify: Verify;
   readonly sale: Sale;
   readonly soldOut: SoldOutMarks;
+  readonly flow: FlowGate;
+  /** Proxies in front that append to X-Forwarded-For (see `clientIp`). */
+  readonly trustedProxyHops: number;
 }
 
 /** W3C trace context, version 00 (anything else is dropped rather than passed on). */
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-const REFUSALS: Record<Exclude<GrabRefusal, 'NOT_STARTED'>, AppError> = {
+const REFUSALS: Record<Exclude<GrabRefusal, 'NOT_STARTED' | 'RATE_LIMITED'>, AppError> = {
   NOT_FOUND: new AppError('NOT_FOUND', 'No such coupon, or it is not on sale.'),
   INACTIVE: new AppError('INACTIVE', 'This coupon is not on sale right now.'),
   ENDED: new AppError('ENDED', 'The sale of this coupon has ended.'),
@@ -22,33 +26,51 @@ const REFUSALS: Record<Exclude<GrabRefusal, 'NOT_STARTED'>, AppError> = {
   SOLD_OUT: new AppError('SOLD_OUT', 'This coupon is sold out.'),
 };
 
+/** 429 with `Retry-After`: the seconds until the emptiest bucket has a token again (at least 1). */
+function rateLimited(retryAfterMs: number): AppError {
+  return new AppError('RATE_LIMITED', 'Too many grab requests right now; retry after the time in Retry-After.', {
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  });
+}
+
 export function grabRoutes(deps: GrabDeps): Route[] {
   return [
     implement(grabContract, async ({ req, params, headers }) => {
-      const caller = await authenticate(deps.verify, req.headers);
-      const couponId = params.id;
-      if (!isCouponId(couponId)) throw REFUSALS.NOT_FOUND;
-      if (deps.soldOut.isSoldOut(couponId)) throw REFUSALS.SOLD_OUT;
-      const { traceparent } = headers;
-      const outcome = await deps.sale.grab(
-        couponId,
-        caller.userId,
-        typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : '',
-      );
-      if (outcome.ok) {
-        return {
-          status: 202,
-          body: { grabId: outcome.grabId, status: 'QUEUED', couponId, seq: outcome.seq },
-          headers: { location: `/api/v1/grabs/${outcome.grabId}` },
-        };
+      // The cheapest shedding first: an instance at its cap answers before any Redis work.
+      if (!deps.flow.enter()) throw rateLimited(1000);
+      try {
+        const caller = await authenticate(deps.verify, req.headers);
+        const couponId = params.id;
+        if (!isCouponId(couponId)) throw REFUSALS.NOT_FOUND;
+        if (deps.soldOut.isSoldOut(couponId)) throw REFUSALS.SOLD_OUT;
+        const { traceparent } = headers;
+        const ip = clientIp(req.headers, req.socket.remoteAddress, deps.trustedProxyHops);
+        const outcome = await deps.flow.grab({ couponId, userId: caller.userId, ip }, (flow) =>
+          deps.sale.grab(
+            couponId,
+            caller.userId,
+            typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : '',
+            flow,
+          ),
+        );
+        if (outcome.ok) {
+          return {
+            status: 202,
+            body: { grabId: outcome.grabId, status: 'QUEUED', couponId, seq: outcome.seq },
+            headers: { location: `/api/v1/grabs/${outcome.grabId}` },
+          };
+        }
+        if (outcome.refusal === 'RATE_LIMITED') throw rateLimited(outcome.retryAfterMs);
+        if (outcome.refusal === 'NOT_STARTED') {
+          throw new AppError('NOT_STARTED', 'The sale of this coupon has not started yet.', {
+            retryAfterSeconds: Math.max(1, Math.ceil((outcome.startsInMs ?? 1000) / 1000)),
+          });
+        }
+        if (outcome.refusal === 'SOLD_OUT') deps.soldOut.mark(couponId);
+        throw REFUSALS[outcome.refusal];
+      } finally {
+        deps.flow.leave();
       }
-      if (outcome.refusal === 'NOT_STARTED') {
-        throw new AppError('NOT_STARTED', 'The sale of this coupon has not started yet.', {
-          retryAfterSeconds: Math.max(1, Math.ceil((outcome.startsInMs ?? 1000) / 1000)),
-        });
-      }
-      if (outcome.refusal === 'SOLD_OUT') deps.soldOut.mark(couponId);
-      throw REFUSALS[outcome.refusal];
     }),
   ];
 }

@@ -16,11 +16,12 @@ import type autocannon from 'autocannon';
 import { startFunction } from '../dev/functions.js';
 import { startKafka } from '../infra/kafka.js';
 import { startMariadb } from '../infra/mariadb.js';
-import { removeStateDir, REPO_ROOT } from '../infra/paths.js';
+import { removeStateDir, REPO_ROOT, stateDir } from '../infra/paths.js';
 import { startRedis } from '../infra/redis.js';
 import { ulid as newUlid } from 'ulid';
 import { type LoadResult, measure, startNode } from './load.js';
 import { benchOrders } from './orders.js';
+import { benchScriptCost } from './script-cost.js';
 import { benchWholeSale, type WholeSaleResult } from './whole-sale.js';
 import { cpuModelOf, describeMachine, evaluate, type Figure, formatTable, type Machine, reportName } from './report.js';
 
@@ -157,6 +158,7 @@ try {
     AUTH_JWKS_URL: `${jwks.url}/jwks.json`,
     SOLD_OUT_MARK_MS: '1000',
     LOG_LEVEL: 'warn',
+    NACOS_SERVER_ADDR: '', // no Nacos: the embedded flow rules (no rates), or FLOW_RULES_FILE below
   };
 
   // 1. Baseline: a raw node:http hello server.
@@ -182,6 +184,27 @@ try {
   show(`sold-out @${CONNECTIONS}`, await load(grabUrl, CONNECTIONS, grabRequests(soldOut)));
   await grab.process.stop();
 
+  // 3b. The same grab with a rule on each bucket of the grab script, none of them binding: what
+  // flow control costs a grab it lets through.
+  say('3b. grab-coupon with per-coupon, per-user and per-address rules that never bind');
+  const rulesFile = join(stateDir(profile), 'flow-rules.yaml');
+  writeFileSync(
+    rulesFile,
+    [
+      'perCoupon: { ratePerSecond: 1000000, burst: 1000000 }',
+      'perUser: { ratePerSecond: 1000, burst: 1000 }',
+      'perIp: { ratePerSecond: 1000000, burst: 1000000 }',
+      '',
+    ].join('\n'),
+  );
+  const flowGrab = await startFunction('grab-coupon', { profile, env: { ...functionEnv, FLOW_RULES_FILE: rulesFile } });
+  closers.push(() => flowGrab.process.stop());
+  show(
+    `grab+flow @${GRAB_CONNECTIONS}`,
+    await load(`http://127.0.0.1:${flowGrab.port}`, GRAB_CONNECTIONS, grabRequests(inStock)),
+  );
+  await flowGrab.process.stop();
+
   // 4. The same compiled module under the image host and under the stock functions-framework.
   say('4. compiled grab-coupon: image host vs functions-framework');
   const compiled = {
@@ -205,6 +228,13 @@ try {
     show(`${name} grab @${CONNECTIONS}`, await load(server.url, CONNECTIONS, grabRequests(inStock)));
     await server.process.stop();
   }
+
+  // 3c. Redis's own time per grab script, with and without the flow buckets.
+  say('3c. Redis time per grab script (INFO commandstats): no flow rules vs coupon + user + address buckets');
+  const scriptCost = await benchScriptCost(redis, sale, 30_000);
+  say(
+    `  grab script ${scriptCost.plain.usecPerGrab.toFixed(1)} µs without rules, ${scriptCost.flow.usecPerGrab.toFixed(1)} µs with three buckets (median of 3 × ${scriptCost.flow.calls} calls)`,
+  );
 
   // 5. Order writes into sharded MariaDB.
   say('5. order writes into sharded MariaDB');
@@ -233,6 +263,7 @@ try {
   const hello500 = m(`hello @${GRAB_CONNECTIONS}`);
   const grab500 = m(`grab @${GRAB_CONNECTIONS}`);
   const sold100 = m(`sold-out @${CONNECTIONS}`);
+  const flow500 = m(`grab+flow @${GRAB_CONNECTIONS}`);
   const host100 = m(`host grab @${CONNECTIONS}`);
   const ff100 = m(`ff grab @${CONNECTIONS}`);
   const figures: Figure[] = [
@@ -251,6 +282,30 @@ try {
       baselineName: `hello @${GRAB_CONNECTIONS}`,
       unit: 'ms',
       goal: { kind: 'value-at-most', max: 10 },
+    },
+    {
+      name: `grab+flow req/s @${GRAB_CONNECTIONS}`,
+      value: flow500.requestsPerSecond,
+      baseline: grab500.requestsPerSecond,
+      baselineName: `grab @${GRAB_CONNECTIONS}, no rules`,
+      unit: 'req/s',
+      goal: { kind: 'ratio-at-least', min: 0.9 },
+    },
+    {
+      name: `grab+flow p99 @${GRAB_CONNECTIONS}`,
+      value: flow500.p99Ms,
+      baseline: grab500.p99Ms,
+      baselineName: `grab @${GRAB_CONNECTIONS}, no rules`,
+      unit: 'ms',
+      goal: { kind: 'none' },
+    },
+    {
+      name: 'Redis µs per grab script, 3 flow buckets',
+      value: scriptCost.flow.usecPerGrab,
+      baseline: scriptCost.plain.usecPerGrab,
+      baselineName: 'no flow rules',
+      unit: 'µs',
+      goal: { kind: 'none' },
     },
     {
       name: `sold-out req/s @${CONNECTIONS}`,

@@ -5,6 +5,9 @@ import { createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/r
 import type { Admin } from 'kafkajs';
 import type { Endpoints } from '../infra/index.js';
 
+/** The Nacos namespace of make dev (its functions and its tools read and publish there). */
+export const DEV_NACOS_NAMESPACE = 'dev';
+
 /** Clients the local runtime itself uses to watch the servers it started. */
 export interface RuntimeClients {
   readonly redis: RedisClient;
@@ -19,7 +22,7 @@ export async function connectRuntimeClients(endpoints: Endpoints): Promise<Runti
   const mysql = createPool({ url: endpoints.mysqlUrl, connectionLimit: 2 });
   const kafkaAdmin = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'local-runtime' }).admin();
   await kafkaAdmin.connect();
-  const nacos = await NacosConfig.connect({ ...endpoints.nacos, namespace: 'dev' });
+  const nacos = await NacosConfig.connect({ ...endpoints.nacos, namespace: DEV_NACOS_NAMESPACE });
   return {
     redis,
     mysql,

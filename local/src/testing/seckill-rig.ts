@@ -94,14 +94,7 @@ export class SeckillRig {
     this.jwksUrl = `${jwks.url}/jwks.json`;
     this.#closers.push(jwks.close);
 
-    const grab = await createGrabCoupon(
-      loadGrabCouponConfig({
-        REDIS_URL: redisUrl,
-        AUTH_ISSUER: ISSUER,
-        AUTH_JWKS_URL: this.jwksUrl,
-        LOG_LEVEL: 'warn',
-      }),
-    );
+    const grab = await createGrabCoupon(loadGrabCouponConfig(this.grabFunctionEnv()));
     const grabServer = await serve(grab.handler);
     this.grabUrl = grabServer.url;
     this.#closers.push(grabServer.close, () => grab.close());
@@ -162,6 +155,14 @@ export class SeckillRig {
     await this.dispatcher.start();
     this.#closers.push(() => this.dispatcher.stop());
     return this;
+  }
+
+  /**
+   * What a grab-coupon of this rig's sale is configured with (Redis, this rig's token issuer and
+   * keys); a test adds flow settings and runs one as a process of its own with `startFunction`.
+   */
+  grabFunctionEnv(): Record<string, string> {
+    return { REDIS_URL: this.endpoints.redisUrl, AUTH_ISSUER: ISSUER, AUTH_JWKS_URL: this.jwksUrl, LOG_LEVEL: 'warn' };
   }
 
   /** Starts the order worker process again on its port (after a fault test killed it). */

@@ -1,5 +1,7 @@
 export { couponKeys, couponOfGrab, grabIdOf, isCouponId, OUTBOX_REGISTRY } from './keys.js';
 export {
+  type FlowWaits,
+  type GrabFlow,
   type GrabOutcome,
   type GrabRecord,
   type GrabRefusal,

@@ -17,6 +17,14 @@ export function couponKeys(couponId: string) {
     outbox: `${tag}:outbox`,
     /** hash per grab: userId, status, seq, acceptedAt, orderId | reason */
     grab: (grabId: string) => `${tag}:grab:${grabId}`,
+    /**
+     * Flow-control token buckets (GCRA arrival time, ms; expire once full again): the coupon's
+     * grabs, one user's grabs of it, one client address's grabs of it. Only written when a
+     * flow rule applies (see shared/flow).
+     */
+    flowCoupon: `${tag}:flow:coupon`,
+    flowUser: (userId: string) => `${tag}:flow:user:${userId}`,
+    flowIp: (ip: string) => `${tag}:flow:ip:${ip}`,
   };
 }
 

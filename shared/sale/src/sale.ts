@@ -1,4 +1,4 @@
-import { defineScripts, type RedisClient } from '@couponkill/redis';
+import { defineScripts, type RedisClient, type TokenBucket } from '@couponkill/redis';
 import { ulid } from 'ulid';
 import { couponKeys, couponOfGrab, grabIdOf, OUTBOX_REGISTRY } from './keys.js';
 import { GRAB, PREHEAT, RELEASE, RESTORE, SUCCEED } from './scripts.js';
@@ -13,7 +13,27 @@ export interface SaleSettings {
   readonly totalStock: number;
 }
 
-export type GrabRefusal = 'NOT_FOUND' | 'INACTIVE' | 'NOT_STARTED' | 'ENDED' | 'LIMIT_REACHED' | 'SOLD_OUT';
+export type GrabRefusal =
+  'NOT_FOUND' | 'INACTIVE' | 'NOT_STARTED' | 'ENDED' | 'LIMIT_REACHED' | 'SOLD_OUT' | 'RATE_LIMITED';
+
+/**
+ * The flow-control buckets that apply to one grab (absent = no rule for that dimension), kept in
+ * the coupon's hash slot, so they are decided inside the grab script in the same round trip.
+ */
+export interface GrabFlow {
+  /** The client address the per-address bucket is counted for. */
+  readonly clientIp: string;
+  readonly coupon?: TokenBucket | undefined;
+  readonly user?: TokenBucket | undefined;
+  readonly ip?: TokenBucket | undefined;
+}
+
+/** Milliseconds until each bucket has a token again (0 = it had one, or no rule). */
+export interface FlowWaits {
+  readonly coupon: number;
+  readonly user: number;
+  readonly ip: number;
+}
 
 export type GrabOutcome =
   | {
@@ -23,7 +43,12 @@ export type GrabOutcome =
       readonly acceptedAt: number;
       readonly stockLeft: number;
     }
-  | { readonly ok: false; readonly refusal: GrabRefusal; readonly startsInMs?: number };
+  | { readonly ok: false; readonly refusal: 'RATE_LIMITED'; readonly waitMs: FlowWaits }
+  | {
+      readonly ok: false;
+      readonly refusal: Exclude<GrabRefusal, 'RATE_LIMITED'>;
+      readonly startsInMs?: number;
+    };
 
 export type GrabStatus = 'QUEUED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
@@ -94,18 +119,47 @@ export class Sale {
   /**
    * Decides one grab: all checks and, if it wins, stock, holder count, outbox and record at once.
    * The caller's W3C `traceparent` travels with the intent, so the order is traced to the request.
+   * With `flow`, the grab also needs a token from each of its buckets (RATE_LIMITED otherwise).
    */
-  async grab(couponId: string, userId: string, traceparent = ''): Promise<GrabOutcome> {
+  async grab(couponId: string, userId: string, traceparent = '', flow?: GrabFlow): Promise<GrabOutcome> {
     const k = couponKeys(couponId);
     const grabId = grabIdOf(couponId, ulid());
     const [outcome, a, b, c] = (await this.#scripts.grab(
-      [k.meta, k.stock, k.holders, k.seqs, k.outbox, k.grab(grabId)],
-      [userId, grabId, this.#ttlMs, this.#outboxMax, traceparent],
+      [
+        k.meta,
+        k.stock,
+        k.holders,
+        k.seqs,
+        k.outbox,
+        k.grab(grabId),
+        k.flowCoupon,
+        k.flowUser(userId),
+        k.flowIp(flow?.clientIp ?? ''),
+      ],
+      [
+        userId,
+        grabId,
+        this.#ttlMs,
+        this.#outboxMax,
+        traceparent,
+        flow?.coupon?.ratePerSecond ?? 0,
+        flow?.coupon?.burst ?? 0,
+        flow?.user?.ratePerSecond ?? 0,
+        flow?.user?.burst ?? 0,
+        flow?.ip?.ratePerSecond ?? 0,
+        flow?.ip?.burst ?? 0,
+      ],
     )) as [string, number, number, number];
-    if (outcome === 'OK') return { ok: true, grabId, seq: a, acceptedAt: b, stockLeft: c };
-    return outcome === 'NOT_STARTED'
-      ? { ok: false, refusal: 'NOT_STARTED', startsInMs: a }
-      : { ok: false, refusal: outcome as GrabRefusal };
+    switch (outcome) {
+      case 'OK':
+        return { ok: true, grabId, seq: a, acceptedAt: b, stockLeft: c };
+      case 'NOT_STARTED':
+        return { ok: false, refusal: 'NOT_STARTED', startsInMs: a };
+      case 'RATE_LIMITED':
+        return { ok: false, refusal: 'RATE_LIMITED', waitMs: { coupon: a, user: b, ip: c } };
+      default:
+        return { ok: false, refusal: outcome as Exclude<GrabRefusal, 'RATE_LIMITED' | 'NOT_STARTED'> };
+    }
   }
 
   /**

@@ -1,3 +1,5 @@
+import { TOKEN_BUCKET_LUA } from '@couponkill/redis';
+
 /**
  * The Lua scripts of the sale. Time comes from Redis `TIME`, never from a pod's clock.
  * KEYS always belong to one coupon (one hash slot).
@@ -8,13 +10,21 @@ const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + m
 
 /**
  * The grab: checks and takes in one atomic step.
- * KEYS: meta, stock, holders, seqs, outbox, grab record
- * ARGV: userId, grabId, record TTL ms, outbox max length (approximate trim), traceparent ('' = none)
- * Returns { outcome, a, b } — OK: seq, acceptedAt, stockLeft; NOT_STARTED: ms until start.
+ * KEYS: meta, stock, holders, seqs, outbox, grab record,
+ *       flow buckets of the coupon, of this user on it, of this client address on it
+ * ARGV: userId, grabId, record TTL ms, outbox max length (approximate trim), traceparent ('' = none),
+ *       then rate per second and burst of each of the three buckets (rate 0 = no rule)
+ * Returns { outcome, a, b, c } — OK: seq, acceptedAt, stockLeft; NOT_STARTED: ms until start;
+ * RATE_LIMITED: ms until the coupon's, the user's, the address's bucket has a token (0 = has one).
+ *
+ * Flow control sits after the checks that write nothing (unknown, inactive, outside the window)
+ * and before the per-user limit and the stock: a rate-limited grab takes nothing and writes
+ * nothing, and tokens are taken from every bucket only when all of them have one.
  */
 export const GRAB = {
-  keys: 6,
+  keys: 9,
   lua: `
+${TOKEN_BUCKET_LUA}
 ${NOW}
 local meta = redis.call('HMGET', KEYS[1], 'status', 'limit', 'start_ms', 'end_ms')
 if not meta[1] then return {'NOT_FOUND', 0, 0, 0} end
@@ -22,6 +32,25 @@ if meta[1] ~= 'active' then return {'INACTIVE', 0, 0, 0} end
 local start_ms, end_ms = tonumber(meta[3]), tonumber(meta[4])
 if start_ms > 0 and now < start_ms then return {'NOT_STARTED', start_ms - now, 0, 0} end
 if end_ms > 0 and now >= end_ms then return {'ENDED', 0, 0, 0} end
+if ARGV[6] ~= '0' or ARGV[8] ~= '0' or ARGV[10] ~= '0' then
+  local fnow = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+  local waits, tats, limited = {0, 0, 0}, {}, false
+  for i = 1, 3 do
+    local rate = tonumber(ARGV[4 + i * 2])
+    if rate > 0 then
+      local wait, tat = bucket_wait(KEYS[6 + i], fnow, rate, tonumber(ARGV[5 + i * 2]))
+      if wait > 0 then
+        waits[i] = math.ceil(wait)
+        limited = true
+      end
+      tats[i] = tat
+    end
+  end
+  if limited then return {'RATE_LIMITED', waits[1], waits[2], waits[3]} end
+  for i = 1, 3 do
+    if tats[i] then bucket_take(KEYS[6 + i], fnow, tonumber(ARGV[4 + i * 2]), tats[i]) end
+  end
+end
 local held = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
 if held >= tonumber(meta[2]) then return {'LIMIT_REACHED', 0, 0, 0} end
 local stock = tonumber(redis.call('GET', KEYS[2]) or '0')
