@@ -30,6 +30,7 @@ export class LeaseElector {
   #holding = false;
   #reported = false;
   #stopped = false;
+  #loop: Promise<void> | undefined;
 
   constructor(kc: KubeConfig, options: LeaseOptions) {
     this.#api = kc.makeApiClient(CoordinationV1Api);
@@ -39,10 +40,15 @@ export class LeaseElector {
   /** True only while our last renewal is recent enough that nobody else may have taken over. */
   isLeader(): boolean {
     // Half the duration: a margin for clock rate differences and the time a pass takes.
-    return this.#holding && Date.now() - this.#renewedAt < this.#o.leaseDurationMs / 2;
+    return !this.#stopped && this.#holding && Date.now() - this.#renewedAt < this.#o.leaseDurationMs / 2;
   }
 
-  async run(): Promise<void> {
+  run(): Promise<void> {
+    this.#loop ??= this.#run();
+    return this.#loop;
+  }
+
+  async #run(): Promise<void> {
     while (!this.#stopped) {
       try {
         await this.#tryAcquireOrRenew();
@@ -57,6 +63,8 @@ export class LeaseElector {
   /** Stops trying; a leader gives the lease up so another replica need not wait for it to expire. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    // A renewal still under way could otherwise mark us holding again after this point.
+    await this.#loop;
     const held = this.#holding;
     this.#holding = false;
     this.#set(false);

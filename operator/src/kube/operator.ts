@@ -57,13 +57,17 @@ export function startKubeOperator(o: KubeOperatorOptions): KubeOperator {
     isLeader: () => elector.isLeader(),
     ...(o.onAction === undefined ? {} : { onAction: o.onAction }),
   });
-  const done = Promise.all([elector.run(), controller.run()]).then(() => undefined);
+  const electing = elector.run();
+  const controlling = controller.run();
+  const done = Promise.all([electing, controlling]).then(() => undefined);
   return {
     elector,
     controller,
     done,
     async stop() {
+      // The pass under way ends first, then the Lease is given up: no action after the hand-over.
       controller.stop();
+      await controlling;
       await elector.stop();
       await done;
     },
