@@ -14,7 +14,7 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers kube admin reconcile loadtest bench test lint typecheck unit integration format clean
+.PHONY: help deps dev servers kube sale admin reconcile loadtest bench test lint typecheck unit integration format clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ servers: deps ## Only the middleware (Redis, MariaDB, Kafka, Nacos), with the en
 
 kube: deps ## A real kube-apiserver + etcd with the Knative, KEDA, KafkaSource and Seckill CRDs; prints KUBECONFIG
 	@node --conditions=source --import tsx local/src/cli/kube.ts
+
+sale: deps ## Run a sale's lifecycle against a running make dev: make sale FILE=operator/examples/seckill.yaml [ARGS='--start-in 20 --open-for 60']
+	@node --conditions=source --import tsx operator/src/local/sale.ts --file "$(FILE)" $(ARGS)
 
 admin: deps ## Create an administrator: make admin USERNAME=… PASSWORD=… EMAIL=… [MYSQL_URL=…]
 	@MYSQL_URL="$${MYSQL_URL:-mysql://couponkill:couponkill@127.0.0.1:13306}" node --conditions=source --import tsx \
