@@ -102,6 +102,23 @@ export class Controller {
     } catch (err) {
       return this.#failed(object, decision, status, err, log);
     }
+    const stuck = status.conditions?.find((c) => c.type === 'Progressing' && c.status === 'False');
+    if (stuck !== undefined) {
+      // The actions that failed before went through this time.
+      const at = new Date(this.#now()).toISOString();
+      status = {
+        ...status,
+        conditions: setCondition(
+          status,
+          'Progressing',
+          'True',
+          'ActionsApplied',
+          'the last actions succeeded',
+          at,
+          object.generation,
+        ),
+      };
+    }
     if (!sameStatus(object.status, status)) await store.writeStatus(object, status);
     for (const event of events)
       await store.event(object, event).catch((err: unknown) => log.warn({ err }, 'could not record an event'));

@@ -16,7 +16,7 @@ import { checkInvariants, fireGrabs, pressingUsers, SeckillRig, settle } from '@
 import { createLogger } from '@couponkill/logging';
 import { endpoints } from '@couponkill/testkit';
 import type { Admin } from 'kafkajs';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SaleBackend, type SeckillStatus, startKubeOperator } from '../src/index.js';
 
@@ -176,6 +176,17 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
       );
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
     }
+    // The Deployment is valid for this API server (dry run: nothing would run it here anyway).
+    const deployment = parse(readFileSync(join(REPO_ROOT, 'operator/deploy/deployment.yaml'), 'utf8')) as {
+      metadata: { namespace: string };
+    };
+    deployment.metadata.namespace = NS;
+    const dryRun = await kube.request(
+      'POST',
+      `/apis/apps/v1/namespaces/${NS}/deployments?dryRun=All&fieldValidation=Strict`,
+      deployment,
+    );
+    expect(dryRun.status, JSON.stringify(dryRun.body)).toBe(201);
     // The API server signs service-account tokens itself (TokenRequest): no controller needed.
     const token = await kube.request('POST', `/api/v1/namespaces/${NS}/serviceaccounts/couponkill-operator/token`, {
       apiVersion: 'authentication.k8s.io/v1',
@@ -295,9 +306,10 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
     const waves = await pressingUsers(rig, 'sk-user-', 40, 3);
     const firstHalf = await fireGrabs(rig.grabUrl, couponId, waves.slice(0, 20), 16);
     // The operator dies without a chance to clean up; a new replica takes over once the Lease expires.
-    process.kill(first.pid, 'SIGKILL');
+    // The whole process group: tsx runs the operator in a child process of its own.
+    process.kill(-first.pid, 'SIGKILL');
     await first.exited;
-    await startOperatorProcess('operator-b');
+    const second = await startOperatorProcess('operator-b');
     const secondHalf = await fireGrabs(rig.grabUrl, couponId, waves.slice(20), 16);
     const accepted = [...firstHalf.acceptedGrabIds, ...secondHalf.acceptedGrabIds];
     expect(accepted).toHaveLength(50);
@@ -326,6 +338,17 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
       report: { verdict: 'CONSISTENT', liveOrders: byStatus.UNUSED + byStatus.USED, totalStock: 50 },
     });
     expect(done.status?.ordersDurable).toBe(50);
+
+    // No double work: the replacement found the warm-up done (in the status) and did only the rest.
+    const actionsOf = (p: ServerProcess) =>
+      readFileSync(p.logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"action"') && line.includes('double-11'))
+        .map((line) => (JSON.parse(line) as { action: string }).action);
+    const [byFirst, bySecond] = [actionsOf(first), actionsOf(second)];
+    console.info(`actions: killed operator ${byFirst.join(', ')}; its replacement ${bySecond.join(', ')}`);
+    expect(byFirst).toEqual(['prepareCoupon', 'scaleUp', 'publishFlowRules']);
+    expect(bySecond).toEqual(['scaleDown', 'withdrawFlowRules', 'reconcile']);
 
     const reasons = await events('double-11');
     console.info(`events: ${reasons.join(', ')}`);
