@@ -29,7 +29,7 @@ describe('a sale without Kubernetes: the same controller with the local adapters
     await rig.stop();
   });
 
-  it('runs every phase from a YAML file, raises the worker floor of the lag scaler, takes an edit, and ends with the invariants', async () => {
+  it('runs every phase from a YAML file with a fresh controller for every pass, raises the lag-scaler floor, takes an edit, and ends with the invariants', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ck-sale-'));
     const file = join(dir, 'seckill.yaml');
     const manifest = parse(readFileSync(new URL('../examples/seckill.yaml', import.meta.url), 'utf8')) as {
@@ -71,21 +71,32 @@ describe('a sale without Kubernetes: the same controller with the local adapters
     });
     lagScaler.start();
     const store = new FileSeckillStore({ file, statusFile: join(dir, 'status.yaml'), log: (l) => lines.push(l) });
-    const controller = new Controller({
-      store,
-      backend: new SaleBackend({
-        coupons: rig.coupons,
-        orders: rig.orders,
-        sale: rig.sale,
-        consumerLag: async () => (await consumerLag(admin, `${rig.prefix}-create-order`, rig.topic)).total,
-      }),
-      scaler: new LocalScaler(minScale, (l) => lines.push(l)),
-      flowRules: new StatusOnlyFlowRules(),
-      logger,
-      refreshMs: 200,
-      pollMs: 100,
-    });
-    const running = controller.run();
+    // A new controller for every pass: as if the operator restarted all the time, with nothing
+    // remembered but the status. Each action must still happen exactly once.
+    const acted: string[] = [];
+    const fresh = () =>
+      new Controller({
+        onAction: (_object, action) => acted.push(action.kind),
+        store,
+        backend: new SaleBackend({
+          coupons: rig.coupons,
+          orders: rig.orders,
+          sale: rig.sale,
+          consumerLag: async () => (await consumerLag(admin, `${rig.prefix}-create-order`, rig.topic)).total,
+        }),
+        scaler: new LocalScaler(minScale, (l) => lines.push(l)),
+        flowRules: new StatusOnlyFlowRules(),
+        logger,
+        refreshMs: 200,
+        pollMs: 100,
+      });
+    let stopped = false;
+    const running = (async () => {
+      while (!stopped) {
+        await fresh().pass();
+        await sleep(100);
+      }
+    })();
     try {
       const phase = async (want: string, timeoutMs: number) => {
         const until = Date.now() + timeoutMs;
@@ -123,6 +134,18 @@ describe('a sale without Kubernetes: the same controller with the local adapters
         report: { verdict: 'CONSISTENT' },
       });
       expect(lines.some((l) => l.includes('Reconciled'))).toBe(true);
+      // Warm-up, the edit applied once more, the close, the reconciliation: nothing twice.
+      expect(acted).toEqual([
+        'prepareCoupon',
+        'scaleUp',
+        'publishFlowRules',
+        'prepareCoupon',
+        'scaleUp',
+        'publishFlowRules',
+        'scaleDown',
+        'withdrawFlowRules',
+        'reconcile',
+      ]);
       const report = await checkInvariants(
         { couponId, initialStock: 40, perUserLimit: 2, acceptedGrabIds: accepted },
         rig.orders,
@@ -131,7 +154,7 @@ describe('a sale without Kubernetes: the same controller with the local adapters
       console.info(`${lines.join('\n')}\nlag scaler replicas: ${replicas.join(' → ')}\ninvariants: ${report.line}`);
       expect(report.line).toBe('oversell=0 over_limit=0 lost=0 duplicate=0 stranded=0');
     } finally {
-      controller.stop();
+      stopped = true;
       lagScaler.stop();
       await running;
     }
