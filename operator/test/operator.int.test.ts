@@ -350,6 +350,36 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
     expect(byFirst).toEqual(['prepareCoupon', 'scaleUp', 'publishFlowRules']);
     expect(bySecond).toEqual(['scaleDown', 'withdrawFlowRules', 'reconcile']);
 
+    // What `kubectl get seckills` prints: the CRD's printer columns, as a Table from the API server.
+    const table = await kube.request(
+      'GET',
+      SECKILLS,
+      undefined,
+      undefined,
+      'application/json;as=Table;v=v1;g=meta.k8s.io',
+    );
+    const { columnDefinitions, rows } = table.body as {
+      columnDefinitions: Array<{ name: string }>;
+      rows: Array<{ cells: unknown[]; object: { metadata: { name: string } } }>;
+    };
+    const columns = columnDefinitions.map((c) => c.name);
+    expect(columns).toEqual([
+      'Name',
+      'Phase',
+      'Coupon',
+      'Stock',
+      'Sold',
+      'Remaining',
+      'Lag',
+      'Start',
+      'End',
+      'Reason',
+      'Age',
+    ]);
+    const row = rows.find((r) => r.object.metadata.name === 'double-11')?.cells ?? [];
+    console.info(`kubectl get seckills: ${columns.join(' ')}\n  ${row.join(' ')}`);
+    expect(row.slice(0, 7)).toEqual(['double-11', 'Reconciled', couponId, 50, 50, 0, 0]);
+
     const reasons = await events('double-11');
     console.info(`events: ${reasons.join(', ')}`);
     for (const phase of ['Warming', 'Open', 'Closing', 'Reconciled']) expect(reasons).toContain(phase);
