@@ -70,9 +70,10 @@ describe('a sale without Kubernetes: the same controller with the local adapters
       floor: () => minScale.get('create-order'),
     });
     lagScaler.start();
-    const store = new FileSeckillStore({ file, statusFile: join(dir, 'status.yaml'), log: (l) => lines.push(l) });
-    // A new controller for every pass: as if the operator restarted all the time, with nothing
-    // remembered but the status. Each action must still happen exactly once.
+    // A new store for every pass too: what survives a restart is the status file alone.
+    let store = new FileSeckillStore({ file, statusFile: join(dir, 'status.yaml'), log: (l) => lines.push(l) });
+    // A new controller (and store) for every pass: as if `make sale` restarted all the time, with
+    // nothing remembered but the status file. Each action must still happen exactly once.
     const acted: string[] = [];
     const fresh = () =>
       new Controller({
@@ -92,7 +93,9 @@ describe('a sale without Kubernetes: the same controller with the local adapters
       });
     let stopped = false;
     const running = (async () => {
-      while (!stopped) {
+      // Like make sale, it ends with the sale (a new run on a finished status file starts afresh).
+      while (!stopped && store.status.phase !== 'Reconciled' && store.status.phase !== 'Failed') {
+        store = new FileSeckillStore({ file, statusFile: join(dir, 'status.yaml'), log: (l) => lines.push(l) });
         await fresh().pass();
         await sleep(100);
       }

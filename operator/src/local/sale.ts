@@ -84,6 +84,9 @@ const controller = new Controller({
   refreshMs: config.refreshMs,
   pollMs: 200,
 });
+if (store.status.phase !== undefined) {
+  say(`resuming sale ${name} in phase ${store.status.phase} (coupon ${store.status.couponId ?? '?'})`);
+}
 say(
   `sale ${name}: ${spec.stock} units, window ${window.start} → ${window.end}, warm-up ${spec.prewarmSeconds} s before`,
 );
@@ -100,6 +103,9 @@ try {
     await sleep(200);
   }
   const s = store.status;
+  if (stopping && s.phase !== 'Reconciled' && s.phase !== 'Failed') {
+    say(`interrupted in phase ${s.phase ?? 'Pending'}; the same command resumes it`);
+  }
   say(
     `${s.phase}: ${s.message ?? s.reason ?? ''}${s.report === undefined ? '' : `\n${JSON.stringify(s.report, null, 2)}`}`,
   );

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import type { KubeEvent } from '../lifecycle.js';
 import type { SeckillStore } from '../ports.js';
@@ -8,6 +8,13 @@ import { type SeckillObject, type SeckillSpec, seckillSpecSchema, type SeckillSt
 interface SeckillFile {
   readonly metadata?: { readonly name?: string; readonly namespace?: string };
   readonly spec?: unknown;
+}
+
+/** What the status file keeps: enough to resume (the spec seen, as JSON, and its generation). */
+interface SavedState {
+  readonly generation?: number;
+  readonly spec?: string;
+  readonly status?: SeckillStatus;
 }
 
 /** Parses a Seckill manifest (YAML) with the CRD's defaults; throws one line per wrong field. */
@@ -40,7 +47,18 @@ export class FileSeckillStore implements SeckillStore {
       /** Applied to the spec as read (e.g. a window relative to now for a demo). */
       readonly adjust?: (spec: SeckillSpec) => SeckillSpec;
     },
-  ) {}
+  ) {
+    // An interrupted sale resumes from its last status and generation (a finished one starts afresh).
+    if (existsSync(options.statusFile)) {
+      const saved = parse(readFileSync(options.statusFile, 'utf8')) as SavedState | null;
+      const phase = saved?.status?.phase;
+      if (saved?.status !== undefined && phase !== undefined && phase !== 'Reconciled' && phase !== 'Failed') {
+        this.#status = saved.status;
+        this.#generation = saved.generation ?? 1;
+        this.#lastSpec = saved.spec ?? '';
+      }
+    }
+  }
 
   get status(): SeckillStatus {
     return this.#status;
@@ -71,7 +89,8 @@ export class FileSeckillStore implements SeckillStore {
 
   async writeStatus(_object: SeckillObject, status: SeckillStatus): Promise<void> {
     this.#status = status;
-    writeFileSync(this.options.statusFile, stringify({ status }));
+    const saved: SavedState = { generation: this.#generation, spec: this.#lastSpec, status };
+    writeFileSync(this.options.statusFile, stringify(saved));
   }
 
   async event(object: SeckillObject, event: KubeEvent): Promise<void> {
