@@ -20,6 +20,17 @@ export const operatorConfigSchema = reconcileConfigSchema.omit({ jobToken: true 
   pollMs: z.number().int().min(50).default(1_000),
   /** The Redis set the outbox relay finds coupons' outboxes in (the relay's default unless told). */
   outboxRegistry: z.string().default(OUTBOX_REGISTRY),
+  /** Where per-sale flow rules are published; without a server address they go to the status only. */
+  nacos: z
+    .object({
+      serverAddr: z.string().default(''),
+      namespace: z.string().default(''),
+      group: z.string().default('COUPONKILL'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+    })
+    .prefault({}),
+  flowRulesDataId: z.string().default('flow-rules.yaml'),
   /** /healthz, /readyz and /metrics. */
   port: z.number().int().min(1).max(65535).default(8080),
 });
@@ -46,6 +57,11 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env) {
         REFRESH_MS: 'refreshMs',
         POLL_MS: 'pollMs',
         PORT: 'port',
+        NACOS_SERVER_ADDR: 'nacos.serverAddr',
+        NACOS_NAMESPACE: 'nacos.namespace',
+        NACOS_USERNAME: 'nacos.username',
+        NACOS_PASSWORD: 'nacos.password',
+        FLOW_RULES_DATA_ID: 'flowRulesDataId',
       },
     },
     { env },

@@ -1,6 +1,7 @@
 export { connectSaleBackend } from './backend-deps.js';
 export { loadOperatorConfig, type OperatorConfig, operatorConfigSchema } from './config.js';
 export { Controller, type ControllerOptions } from './controller.js';
+export { type ConfigDocuments, FLOW_RULES_DATA_ID, NacosFlowRules } from './flow-rules.js';
 export {
   type Action,
   type Decision,

@@ -1,5 +1,5 @@
 import type { KubeEvent, SaleParameters } from './lifecycle.js';
-import type { FlowRulesStatus, SeckillObject, SeckillStatus } from './types.js';
+import type { FlowRuleOverrides, FlowRulesStatus, SeckillObject, SeckillStatus } from './types.js';
 
 /**
  * Where Seckill objects live and what the lifecycle writes back: the Kubernetes API in a
@@ -38,11 +38,9 @@ export interface FlowRulesPublisher {
   withdraw(object: SeckillObject, couponId: string): Promise<void>;
 }
 
-/** The overrides a sale asks for, as plain numbers keyed by rule name. */
-export function flowRuleOverrides(sale: SaleParameters): Record<string, number> {
-  const rules: Record<string, number> = {};
-  for (const [key, value] of Object.entries(sale.spec.flowRules ?? {})) if (value !== undefined) rules[key] = value;
-  return rules;
+/** The overrides a sale asks for, without absent keys. */
+export function flowRuleOverrides(sale: SaleParameters): FlowRuleOverrides {
+  return JSON.parse(JSON.stringify(sale.spec.flowRules ?? {})) as FlowRuleOverrides;
 }
 
 /** No flow-rule store wired in: the overrides are recorded in the status, not enforced. */

@@ -10,6 +10,14 @@ const rfc3339 = z
   .string()
   .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an RFC 3339 time');
 
+/** One rate of flow-rules.yaml: `ratePerSecond` sustained, `burst` at once. */
+const bucket = z
+  .object({
+    ratePerSecond: z.number().positive().max(1_000_000),
+    burst: z.number().int().min(1).max(1_000_000).optional(),
+  })
+  .strict();
+
 /**
  * The Seckill spec, as the CRD defines it (operator/crds/seckill.couponkill.io.yaml), with the
  * same defaults: the API server applies them in a cluster, this schema applies them to a file
@@ -59,11 +67,8 @@ export const seckillSpecSchema = z
       })
       .prefault({}),
     flowRules: z
-      .object({
-        couponQps: z.number().int().min(1).optional(),
-        perUserQps: z.number().int().min(1).optional(),
-        burst: z.number().int().min(1).optional(),
-      })
+      .object({ perCoupon: bucket.optional(), perUser: bucket.optional(), perIp: bucket.optional() })
+      .strict()
       .optional(),
   })
   .strict();
@@ -91,10 +96,12 @@ export interface ReconcileSummary {
   readonly actions: readonly string[];
 }
 
+export type FlowRuleOverrides = NonNullable<SeckillSpec['flowRules']>;
+
 export interface FlowRulesStatus {
   readonly published: boolean;
   readonly target: string;
-  readonly rules: Readonly<Record<string, number>>;
+  readonly rules: FlowRuleOverrides;
 }
 
 export interface SeckillStatus {

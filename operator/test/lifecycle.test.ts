@@ -54,7 +54,7 @@ describe('the sale lifecycle (pure)', () => {
   });
 
   it('publishes flow-rule overrides when the spec has them', () => {
-    const d = decide(sale({}, {}, { flowRules: { couponQps: 500 } }), obs(T0 - 10_000));
+    const d = decide(sale({}, {}, { flowRules: { perCoupon: { ratePerSecond: 500 } } }), obs(T0 - 10_000));
     expect(kinds(d.actions)).toEqual(['prepareCoupon', 'scaleUp', 'publishFlowRules']);
   });
 
@@ -134,7 +134,7 @@ describe('the sale lifecycle (pure)', () => {
       phase: 'Open',
       couponId: COUPON,
       scaledFrom: { 'ksvc/grab-coupon/min-scale': '' },
-      flowRules: { published: true, target: 'nacos', rules: { couponQps: 1 } },
+      flowRules: { published: true, target: 'nacos', rules: { perCoupon: { ratePerSecond: 1 } } },
     };
     expect(kinds(decide(sale(scaled, { deleting: true }), obs(T0)).actions)).toEqual([
       'scaleDown',

@@ -14,7 +14,8 @@ import {
 } from '@couponkill/local/kube';
 import { checkInvariants, fireGrabs, pressingUsers, SeckillRig, settle } from '@couponkill/local/testing';
 import { createLogger } from '@couponkill/logging';
-import { endpoints } from '@couponkill/testkit';
+import { NacosConfig } from '@couponkill/nacos';
+import { endpoints, uniqueName } from '@couponkill/testkit';
 import type { Admin } from 'kafkajs';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,12 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
   let admin: Admin;
   let backend: SaleBackend;
   const processes: ServerProcess[] = [];
+  // The operator processes publish flow rules to a namespace and data id of this test's own.
+  const nacosNamespace = uniqueName('ns');
+  const flowRulesDataId = `${uniqueName('flow_rules')}.yaml`;
+  let nacos: NacosConfig;
+  const flowRulesDoc = async () =>
+    (parse((await nacos.get(flowRulesDataId)) ?? '') as { coupons?: Record<string, unknown> } | null) ?? {};
 
   const get = async <T>(path: string): Promise<T> => {
     const res = await kube.request('GET', path);
@@ -103,7 +110,7 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
           grab: { minScale: 5 },
           orderWorker: { minScale: 3, kafkaSource: 'create-order-source', scaledObject: 'create-order' },
         },
-        flowRules: { couponQps: 2000, perUserQps: 5 },
+        flowRules: { perCoupon: { ratePerSecond: 2000, burst: 200 }, perUser: { ratePerSecond: 1 } },
         ...spec,
       },
     };
@@ -144,6 +151,11 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
         POD_NAME: identity,
         PORT: String(port),
         LOG_LEVEL: 'info',
+        NACOS_SERVER_ADDR: rig.endpoints.nacos.serverAddr,
+        NACOS_USERNAME: rig.endpoints.nacos.username,
+        NACOS_PASSWORD: rig.endpoints.nacos.password,
+        NACOS_NAMESPACE: nacosNamespace,
+        FLOW_RULES_DATA_ID: flowRulesDataId,
       },
       logFile: join(dir, 'operator.log'),
       pidFile: join(dir, 'operator.pid'),
@@ -250,6 +262,7 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
     });
     admin = rig.kafka.admin();
     await admin.connect();
+    nacos = await NacosConfig.connect({ ...rig.endpoints.nacos, namespace: nacosNamespace });
     backend = new SaleBackend({
       coupons: rig.coupons,
       orders: rig.orders,
@@ -263,6 +276,7 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
     for (const t of timers) clearInterval(t);
     for (const p of processes) await p.stop(5_000);
     await admin?.disconnect();
+    nacos?.close();
     await rig.stop();
     await kube?.stop();
   }, 60_000);
@@ -282,7 +296,15 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
     console.info(`warming ${start - Date.now()} ms before T0: ${JSON.stringify(raised)}`);
     expect(Date.now()).toBeLessThan(start);
     expect(raised).toEqual({ grabMin: '5', grabInitial: '5', workerMin: '3', sourceMin: '3', scaledMin: 3 });
-    expect(warm.status?.flowRules).toMatchObject({ rules: { couponQps: 2000, perUserQps: 5 } });
+    // The sale's own flow rules are live in Nacos flow-rules.yaml while it runs.
+    expect((await flowRulesDoc()).coupons?.[couponId]).toEqual({
+      perCoupon: { ratePerSecond: 2000, burst: 200 },
+      perUser: { ratePerSecond: 1 },
+    });
+    expect(warm.status?.flowRules).toMatchObject({
+      published: true,
+      rules: { perCoupon: { ratePerSecond: 2000, burst: 200 }, perUser: { ratePerSecond: 1 } },
+    });
     // Preheated before T0: the grab is refused by the window in Redis, not by a missing coupon.
     const early = await fireGrabs(
       rig.grabUrl,
@@ -325,6 +347,8 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
     );
     expect(after).toEqual(before); // the values found before the sale came back, absent ones removed
     expect(done.status?.scaledFrom).toBeUndefined();
+    expect((await flowRulesDoc()).coupons?.[couponId]).toBeUndefined(); // withdrawn after the sale
+    expect(done.status?.flowRules?.published).toBe(false);
 
     await settle(rig, accepted);
     const byStatus = await rig.orders.countByStatus(couponId);

@@ -7,8 +7,11 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { loadOrExit } from '@couponkill/config';
 import { createLogger } from '@couponkill/logging';
 import { createMetrics } from '@couponkill/metrics';
+import { NacosConfig } from '@couponkill/nacos';
 import { connectSaleBackend } from '../backend-deps.js';
 import { loadOperatorConfig } from '../config.js';
+import { NacosFlowRules } from '../flow-rules.js';
+import { StatusOnlyFlowRules } from '../ports.js';
 import { startKubeOperator } from './operator.js';
 
 const logger = createLogger({ name: 'operator' });
@@ -24,7 +27,21 @@ const leader = metrics.gauge(
 );
 const actions = metrics.counter('couponkill_operator_actions_total', 'Lifecycle actions carried out', ['action']);
 
+// Flow-rule overrides go to Nacos when one is configured; otherwise they are only recorded.
+const nacos =
+  config.nacos.serverAddr === ''
+    ? undefined
+    : await NacosConfig.connect({
+        serverAddr: config.nacos.serverAddr,
+        namespace: config.nacos.namespace,
+        group: config.nacos.group,
+        ...(config.nacos.username === undefined ? {} : { username: config.nacos.username }),
+        ...(config.nacos.password === undefined ? {} : { password: config.nacos.password }),
+      });
+const flowRules = nacos === undefined ? new StatusOnlyFlowRules() : new NacosFlowRules(nacos, config.flowRulesDataId);
+
 const operator = startKubeOperator({
+  flowRules,
   kubeConfig,
   backend,
   logger,
@@ -61,6 +78,7 @@ const shutdown = async () => {
   server.close();
   await operator.stop();
   await sale.close();
+  nacos?.close();
   process.exit(0);
 };
 process.once('SIGTERM', () => void shutdown());

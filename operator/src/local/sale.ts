@@ -11,9 +11,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stateDir } from '@couponkill/local/infra';
 import { MinScaleFile } from '@couponkill/local/scaler';
 import { createLogger } from '@couponkill/logging';
+import { NacosConfig } from '@couponkill/nacos';
 import { connectSaleBackend } from '../backend-deps.js';
 import { operatorConfigSchema } from '../config.js';
 import { Controller } from '../controller.js';
+import { NacosFlowRules } from '../flow-rules.js';
 import { StatusOnlyFlowRules } from '../ports.js';
 import { LocalScaler } from './scaler.js';
 import { FileSeckillStore, parseSeckillFile } from './store.js';
@@ -43,6 +45,7 @@ const endpoints = JSON.parse(readFileSync(endpointsFile, 'utf8')) as {
   redisUrl: string;
   mysqlUrl: string;
   kafkaBrokers: string[];
+  nacos?: { serverAddr: string; username: string; password: string };
 };
 const config = operatorConfigSchema.parse({
   mysqlUrl: endpoints.mysqlUrl,
@@ -75,11 +78,15 @@ const store = new FileSeckillStore({
 const connection = await connectSaleBackend(config);
 const backend = connection.backend;
 const logger = createLogger({ name: 'sale', level: 'warn' });
+// make dev keeps its configuration in the Nacos namespace `dev` (local/src/dev/clients.ts).
+const nacos =
+  endpoints.nacos === undefined ? undefined : await NacosConfig.connect({ ...endpoints.nacos, namespace: 'dev' });
 const controller = new Controller({
   store,
   backend,
   scaler: new LocalScaler(new MinScaleFile(join(stateDir('dev'), 'min-scale.json')), say),
-  flowRules: new StatusOnlyFlowRules(),
+  // make dev's Nacos holds flow-rules.yaml, which grab-coupon applies live.
+  flowRules: nacos === undefined ? new StatusOnlyFlowRules() : new NacosFlowRules(nacos),
   logger,
   refreshMs: config.refreshMs,
   pollMs: 200,
@@ -112,4 +119,5 @@ try {
   process.exitCode = s.phase === 'Reconciled' ? 0 : 1;
 } finally {
   await connection.close();
+  nacos?.close();
 }
