@@ -1,4 +1,4 @@
-import { isMap, parseDocument } from 'yaml';
+import { Document, isMap, parseDocument } from 'yaml';
 import type { SaleParameters } from './lifecycle.js';
 import { type FlowRulesPublisher, flowRuleOverrides } from './ports.js';
 import type { FlowRulesStatus, SeckillObject } from './types.js';
@@ -39,10 +39,10 @@ export class NacosFlowRules implements FlowRulesPublisher {
     });
   }
 
-  async #edit(change: (doc: ReturnType<typeof parseDocument>) => void): Promise<void> {
+  async #edit(change: (doc: Document) => void): Promise<void> {
     const text = (await this.documents.get(this.dataId)) ?? '';
-    // An empty (or absent) document becomes an empty mapping to edit.
-    const doc = parseDocument(text.trim() === '' ? '{}\n' : text);
+    // An empty (or absent) document becomes an empty mapping (block style) to edit.
+    const doc: Document = text.trim() === '' ? new Document({}) : parseDocument(text);
     if (doc.errors.length > 0) throw new Error(`${this.dataId} is not valid YAML: ${doc.errors[0]?.message ?? ''}`);
     if (!isMap(doc.contents)) throw new Error(`${this.dataId} is not a mapping`);
     const before = doc.toString();
