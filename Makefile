@@ -14,7 +14,7 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers kube admin reconcile flow-rules loadtest bench openapi test lint typecheck unit integration images-test format clean \
+.PHONY: help deps dev servers kube sale admin reconcile flow-rules loadtest bench openapi test lint typecheck unit integration images-test format clean \
 	build-all-images build-and-push-all build-all-images-canary push-all-images-canary build-and-push-all-canary \
 	pull-dependency-images build-and-push-all-complete image-base-packages \
 	chart-check chart-routes deploy-chart deploy-chart-prod deploy-chart-canary
@@ -33,6 +33,9 @@ servers: deps ## Only the middleware (Redis, MariaDB, Kafka, Nacos), with the en
 
 kube: deps ## A real kube-apiserver + etcd with the Knative, KEDA, KafkaSource and Seckill CRDs; prints KUBECONFIG
 	@node --conditions=source --import tsx local/src/cli/kube.ts
+
+sale: deps ## Run a sale's lifecycle against a running make dev: make sale FILE=operator/examples/seckill.yaml [ARGS='--start-in 20 --open-for 60']
+	@node --conditions=source --import tsx operator/src/local/sale.ts --file "$(FILE)" $(ARGS)
 
 admin: deps ## Create an administrator: make admin USERNAME=… PASSWORD=… EMAIL=… [MYSQL_URL=…]
 	@MYSQL_URL="$${MYSQL_URL:-mysql://couponkill:couponkill@127.0.0.1:13306}" node --conditions=source --import tsx \

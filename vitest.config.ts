@@ -7,6 +7,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 // (Aliases, not export conditions: they also apply where vitest loads the integration globalSetup.)
 const alias = [
   { find: /^@couponkill\/local\/(.+)$/, replacement: `${root}local/src/$1/index.ts` },
+  { find: /^@couponkill\/operator$/, replacement: `${root}operator/src/index.ts` },
   { find: /^@couponkill\/fn-([a-z-]+)\/([a-z-]+)$/, replacement: `${root}functions/$1/src/$2.ts` },
   { find: /^@couponkill\/([a-z-]+)$/, replacement: `${root}shared/$1/src/index.ts` },
 ];
@@ -19,7 +20,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{shared,functions}/*/test/**/*.test.ts', 'local/test/**/*.test.ts'],
+          include: ['{shared,functions}/*/test/**/*.test.ts', '{local,operator}/test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.images.test.ts', '**/node_modules/**'],
         },
       },
@@ -27,7 +28,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['{shared,functions}/*/test/**/*.int.test.ts', 'local/test/**/*.int.test.ts'],
+          include: ['{shared,functions}/*/test/**/*.int.test.ts', '{local,operator}/test/**/*.int.test.ts'],
           globalSetup: ['local/src/testing/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -8,7 +8,7 @@ const root = new URL('..', import.meta.url).pathname;
 const check = process.argv.includes('--check');
 const dirs = ['shared', 'functions']
   .flatMap((group) => (existsSync(join(root, group)) ? readdirSync(join(root, group)).map((d) => join(group, d)) : []))
-  .concat(['local'])
+  .concat(['operator', 'local'])
   .filter((dir) => existsSync(join(root, dir, 'package.json')) && existsSync(join(root, dir, 'tsconfig.json')));
 
 const byName = new Map(

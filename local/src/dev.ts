@@ -18,6 +18,7 @@ import { DEMO_ADMIN, DEMO_USERS, seedDemoData } from './dev/demo.js';
 import { type FunctionProcess, startFunction } from './dev/functions.js';
 import { WorkerPool } from './dev/worker-pool.js';
 import { LagScaler } from './scaler/lag-scaler.js';
+import { MinScaleFile } from './scaler/min-scale.js';
 import { functionsOf, loadRouteTable } from './gateway/route-table.js';
 import { KafkaSourceDispatcher } from './kafkasource/dispatcher.js';
 import { startGateway } from './gateway/server.js';
@@ -139,6 +140,8 @@ const source = new KafkaSourceDispatcher({
   logger: log,
 });
 await source.start();
+const minScale = new MinScaleFile(join(stateDir(PROFILE), 'min-scale.json'));
+minScale.set('create-order', undefined); // a minimum left by an interrupted sale does not outlive it
 const scaler = new LagScaler({
   policy: {
     lagThreshold: 200,
@@ -152,6 +155,8 @@ const scaler = new LagScaler({
   scaleTo: (n) => workers.scaleTo(n),
   initialReplicas: 1,
   pollingMs: 1000,
+  // `make sale` raises the worker minimum here during a sale, as the operator does on the KafkaSource.
+  floor: () => minScale.get('create-order'),
   logger: log,
   onScale: (line) => say(`  ${new Date().toISOString().slice(11, 19)} ${line}`),
 });

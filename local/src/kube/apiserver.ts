@@ -28,8 +28,8 @@ export interface KubeApiserver {
   readonly ca: string;
   /** Applies more CRDs (server-side apply) and waits until they are Established. */
   applyCrds(files: readonly string[]): Promise<void>;
-  /** An authenticated request to the API server (JSON in, JSON out). */
-  request(method: string, path: string, body?: unknown, contentType?: string): Promise<Response>;
+  /** An authenticated request to the API server (JSON in, JSON out unless `accept` asks otherwise). */
+  request(method: string, path: string, body?: unknown, contentType?: string, accept?: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -141,11 +141,17 @@ export async function startKubeApiserver(options: KubeApiserverOptions = {}): Pr
     const server = `https://127.0.0.1:${apiPort}`;
     const ca = readFileSync(pki.caCert, 'utf8');
     const dispatcher = new Agent({ connect: { ca } });
-    const request = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
+    const request = async (
+      method: string,
+      path: string,
+      body?: unknown,
+      contentType = 'application/json',
+      accept = 'application/json',
+    ) => {
       const res = await fetch(`${server}${path}`, {
         method,
         dispatcher,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': contentType },
+        headers: { authorization: `Bearer ${token}`, accept, 'content-type': contentType },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();

@@ -10,6 +10,8 @@ export interface LagScalerOptions {
   readonly initialReplicas: number;
   readonly pollingMs: number;
   readonly logger: Logger;
+  /** A minimum raised from outside (a sale's min-scale), read on every tick; the policy's when absent. */
+  readonly floor?: () => number | undefined;
   /** Also told each decision that changes the replica count, as one readable line. */
   readonly onScale?: (line: string) => void;
 }
@@ -43,7 +45,12 @@ export class LagScaler {
     this.#busy = true;
     try {
       const lag = await this.#o.lag();
-      const decision = decideReplicas(this.#o.policy, this.#state, lag, now);
+      const floor = this.#o.floor?.();
+      const policy =
+        floor === undefined
+          ? this.#o.policy
+          : { ...this.#o.policy, minReplicas: Math.max(this.#o.policy.minReplicas, floor) };
+      const decision = decideReplicas(policy, this.#state, lag, now);
       if (decision.replicas !== this.#state.replicas) {
         this.#o.logger.info(
           { lag, from: this.#state.replicas, to: decision.replicas },

@@ -87,9 +87,17 @@ export class CouponStore {
     return [['mysql-coupons', this.#pool]];
   }
 
-  /** Inserts a coupon; it becomes visible to others only once `beforeCommit` has succeeded. */
-  async create(input: NewCoupon, beforeCommit?: BeforeCommit<[created: Coupon]>): Promise<Coupon> {
-    const id = nextId();
+  /**
+   * Inserts a coupon; it becomes visible to others only once `beforeCommit` has succeeded. An `id`
+   * chosen by the caller (a ULID) makes a retried create findable: the sale operator records the
+   * id before it creates, so a restart never creates the coupon twice.
+   */
+  async create(
+    input: NewCoupon,
+    beforeCommit?: BeforeCommit<[created: Coupon]>,
+    id: string = nextId(),
+  ): Promise<Coupon> {
+    if (!isCouponId(id)) throw new Error(`not a coupon id: ${id}`);
     return withTransaction(this.#pool, async (connection) => {
       await connection.query(
         `INSERT INTO coupons (id, name, type, face_value_cents, min_spend_cents, valid_days, per_user_limit,
