@@ -17,7 +17,7 @@ VITEST := node_modules/.bin/vitest
 .PHONY: help deps dev servers kube sale admin reconcile flow-rules loadtest bench openapi test lint typecheck unit integration images-test format clean \
 	build-all-images build-and-push-all build-all-images-canary push-all-images-canary build-and-push-all-canary \
 	pull-dependency-images build-and-push-all-complete image-base-packages \
-	chart-check chart-routes deploy-chart deploy-chart-prod deploy-chart-canary
+	chart-check chart-files deploy-chart deploy-chart-prod deploy-chart-canary
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-28s\033[0m %s\n", $$1, $$2}'
@@ -70,7 +70,7 @@ test: deps ## Lint, type-check, unit and integration tests (real servers)
 
 lint: ## ESLint, Prettier, project references in step with dependencies, the chart's copy of routes.yaml
 	@node scripts/tsconfig-refs.mjs --check
-	@node scripts/chart-routes.mjs --check
+	@node scripts/chart-files.mjs --check
 	@node_modules/.bin/eslint . --max-warnings=0
 	@node_modules/.bin/prettier --check --log-level=warn .
 
@@ -92,8 +92,8 @@ format: ## Rewrite files with Prettier and ESLint fixes
 chart-check: ## Helm chart: lint --strict per values set, render to .run/chart/, helm-unittest, schema negative check
 	@bash scripts/chart-check.sh
 
-chart-routes: ## Copy functions/routes.yaml into the chart (helm/couponkill/files/routes.yaml)
-	@node scripts/chart-routes.mjs
+chart-files: ## Copy the files the chart renders from into helm/couponkill/files/ (routes, OpenAPI, Seckill CRD, operator RBAC)
+	@node scripts/chart-files.mjs
 
 deploy-chart: ## helm upgrade --install into the current kubeconfig's cluster: make deploy-chart [NAMESPACE=couponkill] [ARGS='--set …']
 	@bash scripts/deploy-chart.sh default $(ARGS)

@@ -6,11 +6,7 @@ source "$(dirname "$0")/chart-env.sh" helm helm_unittest kubeconform skaffold
 
 out="$CK_ROOT/.run/chart"
 rm -rf "$out" && mkdir -p "$out"
-node "$CK_ROOT/scripts/chart-routes.mjs" --check
-# examples/seckill.yaml is the chart's example with a two-line header.
-diff -q <(tail -n +3 "$CK_ROOT/examples/seckill.yaml") "$CHART/files/seckill-example.yaml" >/dev/null ||
-  die "examples/seckill.yaml differs from helm/couponkill/files/seckill-example.yaml (below its two header lines)"
-
+node "$CK_ROOT/scripts/chart-files.mjs" --check
 declare -A sets=(
   [default]=""
   [prod]="$CHART/values-prod.yaml"
@@ -31,8 +27,8 @@ done
 # Every rendered object, and the platform manifests, against the offline upstream schemas
 # (Kubernetes 1.34, Knative, Kafka source, KEDA, Istio, Prometheus operator, our CRD), strictly.
 platform=("$CK_ROOT"/knative/*/*.yaml "$CK_ROOT/istio/namespace.yaml" "$CK_ROOT/istio/peer-authentication.yaml")
-(cd "$CK_ROOT" && node --conditions=source --import tsx local/src/cli/validate-manifests.ts --crd "$CHART/files/seckill-crd.yaml" \
-  "$out"/rendered-{default,prod,canary,all}.yaml "${platform[@]}" "$CK_ROOT/examples/seckill.yaml") >"$out/kubeconform.log" 2>&1 ||
+(cd "$CK_ROOT" && node --conditions=source --import tsx local/src/cli/validate-manifests.ts --crd "$CK_ROOT/operator/crds/seckill.couponkill.io.yaml" \
+  "$out"/rendered-{default,prod,canary,all}.yaml "${platform[@]}" "$CK_ROOT/operator/examples/seckill.yaml") >"$out/kubeconform.log" 2>&1 ||
   { cat "$out/kubeconform.log" >&2; die "kubeconform: rendered objects do not match their schemas"; }
 echo "chart: kubeconform (strict, offline schemas) $(tail -1 "$out/kubeconform.log")"
 

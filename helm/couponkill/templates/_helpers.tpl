@@ -56,6 +56,7 @@ app.kubernetes.io/name: {{ .name }}
   "create-order" (list "mysql" "redis" "coupons")
   "outbox-relay" (list "redis" "kafka")
   "reconcile" (list "mysql" "redis" "kafka" "coupons" "jobToken")
+  "operator" (list "mysql" "redis" "kafka" "coupons")
 -}}
 {{- get $needs . | default list | toJson -}}
 {{- end -}}
@@ -168,7 +169,7 @@ app.kubernetes.io/name: {{ .name }}
 - name: ORDER_BATCH_MAX_WAIT_MS
   value: {{ $v.config.orderBatch.maxWaitMs | quote }}
 {{- end }}
-{{- if eq .name "reconcile" }}
+{{- if has .name (list "reconcile" "operator") }}
 - name: ORDER_WORKER_GROUP
   value: {{ $v.kafkaSource.consumerGroup | quote }}
 - name: GRAB_TOPIC

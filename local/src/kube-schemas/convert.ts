@@ -116,6 +116,18 @@ function walk(node: unknown, required: boolean): unknown {
     delete out['format'];
     out['anyOf'] ??= [{ type: 'integer' }, { type: 'string' }];
   }
+  // OpenAPI 3.0's boolean exclusiveMinimum/Maximum is a number in draft-07 (a boolean there makes
+  // the whole schema uncompilable, which kubeconform reports as a missing schema).
+  for (const [flag, bound] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
+    if (typeof out[flag] === 'boolean') {
+      if (out[flag] === true && typeof out[bound] === 'number') out[flag] = out[bound];
+      else delete out[flag];
+      if (source[flag] === true) delete out[bound];
+    }
+  }
   const preserves = source['x-kubernetes-preserve-unknown-fields'] === true;
   if (out['properties'] !== undefined && out['additionalProperties'] === undefined && !preserves) {
     out['additionalProperties'] = false;

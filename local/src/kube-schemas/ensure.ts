@@ -8,7 +8,7 @@ import { goModuleDir } from './go-modules.js';
 import { CRD_SOURCES, KUBERNETES, type CrdSource } from './sources.js';
 
 /** Bump when the conversion changes, so cached schema folders are rebuilt. */
-const CONVERTER_VERSION = 4;
+const CONVERTER_VERSION = 5;
 
 export interface SchemaDirs {
   /** Built-in kinds, laid out as `{{.ResourceKind}}{{.KindSuffix}}.json`. */
@@ -89,14 +89,18 @@ export async function ensureSchemas(
     writeFileSync(join(staging, 'complete'), new Date().toISOString());
     rmSync(root, { recursive: true, force: true });
     renameSync(staging, root);
+    // Folders of older pinned sets or converter versions are no longer read.
+    for (const old of readdirSync(dirname(root))) {
+      if (old !== key && !old.startsWith(`${key}.`)) rmSync(join(dirname(root), old), { recursive: true, force: true });
+    }
   }
   const locations = [
     `${builtin}/{{.ResourceKind}}{{.KindSuffix}}.json`,
     `${crd}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`,
   ];
   if (options.extraCrdFiles !== undefined && options.extraCrdFiles.length > 0) {
-    const own = options.outDir ?? join(root, '..', `own-${process.pid}`);
-    rmSync(own, { recursive: true, force: true });
+    const own = options.outDir;
+    if (own === undefined) throw new Error('ensureSchemas: extraCrdFiles need an outDir');
     for (const file of options.extraCrdFiles) {
       for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
         const value = doc.toJS() as JsonSchema | null;

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cacheDir, REPO_ROOT } from '../infra/paths.js';
@@ -31,7 +32,25 @@ export async function validateManifests(
   files: readonly string[],
   options: { extraCrdFiles?: readonly string[]; input?: string } = {},
 ): Promise<ValidationResult> {
-  const [bin, dirs] = await Promise.all([kubeconformBinary(), ensureSchemas({ extraCrdFiles: options.extraCrdFiles })]);
+  // Our own CRDs are converted on every call (they change with the working tree), into a folder
+  // of this call's own.
+  const ownDir = mkdtempSync(join(tmpdir(), 'couponkill-crd-schemas-'));
+  try {
+    return await validate(files, options, ownDir);
+  } finally {
+    rmSync(ownDir, { recursive: true, force: true });
+  }
+}
+
+async function validate(
+  files: readonly string[],
+  options: { extraCrdFiles?: readonly string[]; input?: string },
+  outDir: string,
+): Promise<ValidationResult> {
+  const [bin, dirs] = await Promise.all([
+    kubeconformBinary(),
+    ensureSchemas({ extraCrdFiles: options.extraCrdFiles, outDir }),
+  ]);
   const args = ['-strict', '-summary', '-output', 'json', ...dirs.locations.flatMap((l) => ['-schema-location', l])];
   const child = execFile(bin, [...args, ...files], { maxBuffer: 64 * 1024 * 1024 });
   if (options.input !== undefined) child.stdin?.end(options.input);

@@ -2,24 +2,24 @@
 // Copies the files the Helm chart renders from but cannot reach (a chart reads only files inside
 // itself) into helm/couponkill/files/: functions/routes.yaml (the public HTTP surface; the
 // VirtualService is rendered from it) and docs/openapi.json (published by user-auth).
-//   node scripts/chart-routes.mjs           write the copies
-//   node scripts/chart-routes.mjs --check   exit 1 when a copy differs from its source
+//   node scripts/chart-files.mjs           write the copies
+//   node scripts/chart-files.mjs --check   exit 1 when a copy differs from its source
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const generated = (source) =>
+  `# GENERATED from ${source} by \`node scripts/chart-files.mjs\`; do not edit.\n` +
+  '# `make lint` fails when this copy drifts from the source.\n';
 const copies = [
-  {
-    source: 'functions/routes.yaml',
-    target: 'helm/couponkill/files/routes.yaml',
-    header:
-      '# GENERATED from functions/routes.yaml by `node scripts/chart-routes.mjs`; do not edit.\n' +
-      '# `make lint` fails when this copy drifts from the source.\n',
-  },
+  { source: 'functions/routes.yaml', target: 'helm/couponkill/files/routes.yaml' },
+  { source: 'operator/crds/seckill.couponkill.io.yaml', target: 'helm/couponkill/files/seckill-crd.yaml' },
+  { source: 'operator/examples/seckill.yaml', target: 'helm/couponkill/files/seckill-example.yaml' },
+  { source: 'operator/deploy/rbac.yaml', target: 'helm/couponkill/files/operator-rbac.yaml' },
   // JSON has no comments: the copy is byte-identical, and the check says where it comes from.
   { source: 'docs/openapi.json', target: 'helm/couponkill/files/openapi.json', header: '' },
-];
+].map((c) => ({ header: generated(c.source), ...c }));
 
 let drifted = false;
 for (const { source, target, header } of copies) {
@@ -32,7 +32,7 @@ for (const { source, target, header } of copies) {
       // missing counts as drift
     }
     if (current !== wanted) {
-      console.error(`${target} differs from ${source}: run \`node scripts/chart-routes.mjs\``);
+      console.error(`${target} differs from ${source}: run \`node scripts/chart-files.mjs\``);
       drifted = true;
     }
   } else {
