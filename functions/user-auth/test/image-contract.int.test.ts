@@ -110,3 +110,51 @@ describe.each(hosts)('user-auth under $name', ({ main, ours }) => {
     expect(text.status).toBe(415);
   });
 });
+
+// What the chart's migration Jobs run: the image's entrypoint with --load-only (no shell in the image).
+describe('couponkill-function --load-only (the migration Job)', () => {
+  it('applies the migrations while wiring the function, then exits 0 without serving', async () => {
+    execFileSync(process.execPath, [
+      `${root}node_modules/typescript/bin/tsc`,
+      '-b',
+      `${root}functions/user-auth`,
+      `${root}shared/runtime`,
+    ]);
+    const prefix = uniqueName('ck_mig');
+    const databases = [`${prefix}_index`, `${prefix}_0`];
+    const configFile = join(mkdtempSync(join(tmpdir(), 'ck-mig-')), 'user-auth.yaml');
+    writeFileSync(
+      configFile,
+      JSON.stringify({ userSharding: { indexDatabase: databases[0], shards: [{ database: databases[1] }] } }),
+    );
+    const child = spawn(process.execPath, [`${root}shared/runtime/dist/src/main.js`, '--load-only'], {
+      cwd: `${root}functions/user-auth`,
+      env: {
+        ...process.env,
+        PORT: '8080',
+        FUNCTION_TARGET: 'user-auth',
+        FUNCTION_SOURCE: 'dist/src/index.js',
+        MYSQL_URL: endpoints().mysqlUrl,
+        REDIS_URL: endpoints().redisUrl,
+        MIGRATE_ON_START: 'true',
+        CONFIG_FILE: configFile,
+        AUTH_SIGNING_KEYS: JSON.stringify([await generateSigningKey('mig-key', true)]),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    expect(code).toBe(0);
+    expect(stdout).toContain('user-auth loaded (--load-only)');
+    const server = createPool({ url: endpoints().mysqlUrl, connectionLimit: 1 });
+    try {
+      const [tables] = await server.query(`SHOW TABLES FROM \`${databases[1]}\``);
+      expect((tables as unknown[]).length).toBeGreaterThan(0);
+      for (const db of databases) await server.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    } finally {
+      await server.end();
+    }
+  }, 120_000);
+});

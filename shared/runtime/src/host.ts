@@ -24,10 +24,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
  * runs the same module; the images use this one.
  */
 export async function startHost(options: HostOptions): Promise<Server> {
-  await import(pathToFileURL(resolve(options.source)).href);
-  const fn = getFunction(options.target) as Handler | undefined;
-  if (fn === undefined)
-    throw new Error(`${options.source} registers no function named "${options.target}" (FUNCTION_TARGET)`);
+  const fn = await loadFunction(options);
   const server = createServer((req, res) => void fn(req, res));
   // Longer than the idle timeout of the proxies in front (Knative's queue-proxy, Envoy), so they
   // close idle connections first and never send a request into a socket we are closing.
@@ -38,6 +35,18 @@ export async function startHost(options: HostOptions): Promise<Server> {
     server.listen(options.port, options.host, done);
   });
   return server;
+}
+
+/**
+ * Imports the function's module, which wires it from its configuration (and, with
+ * MIGRATE_ON_START, applies its migrations), and returns the registered handler.
+ */
+export async function loadFunction(options: Pick<HostOptions, 'target' | 'source'>): Promise<Handler> {
+  await import(pathToFileURL(resolve(options.source)).href);
+  const fn = getFunction(options.target) as Handler | undefined;
+  if (fn === undefined)
+    throw new Error(`${options.source} registers no function named "${options.target}" (FUNCTION_TARGET)`);
+  return fn;
 }
 
 /** Stops accepting connections and waits (bounded) for requests in flight to finish. */
