@@ -1,6 +1,5 @@
 import { loadConfig } from '@couponkill/config';
-import { reconcileConfigSchema } from '@couponkill/fn-reconcile/config';
-import { REDIS_ENV } from '@couponkill/redis';
+import { RECONCILE_STORES_ENV, reconcileConfigSchema } from '@couponkill/fn-reconcile/config';
 import { OUTBOX_REGISTRY } from '@couponkill/sale';
 import { z } from 'zod';
 
@@ -44,12 +43,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env) {
       schema: operatorConfigSchema,
       fileEnv: 'CONFIG_FILE',
       env: {
-        MYSQL_URL: 'mysqlUrl',
-        COUPONS_DATABASE: 'couponsDatabase',
-        ...REDIS_ENV,
-        KAFKA_BROKERS: 'kafkaBrokers',
-        ORDER_WORKER_GROUP: 'orderWorkerGroup',
-        GRAB_TOPIC: 'topic',
+        ...RECONCILE_STORES_ENV,
         WATCH_NAMESPACE: 'watchNamespace',
         LEASE_NAMESPACE: 'leaseNamespace',
         LEASE_NAME: 'leaseName',

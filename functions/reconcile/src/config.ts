@@ -20,21 +20,23 @@ export const reconcileConfigSchema = z.object({
   jobToken: z.string().min(16, 'at least 16 characters').optional(),
 });
 
+/** Where reconciliation finds the stores it compares; the operator reads the same variables. */
+export const RECONCILE_STORES_ENV = {
+  MYSQL_URL: 'mysqlUrl',
+  COUPONS_DATABASE: 'couponsDatabase',
+  ...REDIS_ENV,
+  KAFKA_BROKERS: 'kafkaBrokers',
+  ORDER_WORKER_GROUP: 'orderWorkerGroup',
+  GRAB_TOPIC: 'topic',
+} as const;
+
 export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env) {
   return loadConfig(
     {
       name: 'reconcile',
       schema: reconcileConfigSchema,
       fileEnv: 'CONFIG_FILE',
-      env: {
-        MYSQL_URL: 'mysqlUrl',
-        COUPONS_DATABASE: 'couponsDatabase',
-        ...REDIS_ENV,
-        KAFKA_BROKERS: 'kafkaBrokers',
-        ORDER_WORKER_GROUP: 'orderWorkerGroup',
-        GRAB_TOPIC: 'topic',
-        JOB_TOKEN: 'jobToken',
-      },
+      env: { ...RECONCILE_STORES_ENV, JOB_TOKEN: 'jobToken' },
     },
     { env },
   );
