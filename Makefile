@@ -107,18 +107,18 @@ deploy-chart-canary: ## Canary of the running release (values-canary.yaml): make
 clean: ## Remove build output and local server state (keeps the per-user cache)
 	@rm -rf .run reports && find . -name dist -type d -prune -not -path './node_modules/*' -exec rm -rf {} + && find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete
 
-# Images: one per function, daemonless (OCI layout in .run/images/<tag>; see README "Images").
+# Images: one per function and one for the operator, daemonless (OCI layout in .run/images/<tag>; see README "Images").
 # Registries are passed explicitly: REGISTRY=host[:port] to push to, MIRROR_REGISTRY=host[:port]
 # to pull the middleware images from. Without one, a target that needs it stops with one sentence.
 IMAGES := node --import tsx local/src/cli/images.ts
 
-build-all-images: deps ## Build every function image (OCI layout .run/images/<version>)
+build-all-images: deps ## Build every image, functions and operator (OCI layout .run/images/<version>)
 	@$(IMAGES) build
 
-build-and-push-all: deps ## Build every function image and push it: make build-and-push-all REGISTRY=host:port
+build-and-push-all: deps ## Build every image (functions, operator) and push it: make build-and-push-all REGISTRY=host:port
 	@REGISTRY="$(REGISTRY)" $(IMAGES) build --push
 
-build-all-images-canary: deps ## Build every function image tagged <version>-canary
+build-all-images-canary: deps ## Build every image (functions, operator) tagged <version>-canary
 	@$(IMAGES) build --canary
 
 push-all-images-canary: deps ## Push the canary images built before: make push-all-images-canary REGISTRY=host:port

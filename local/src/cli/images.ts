@@ -1,5 +1,6 @@
 /**
- * The image commands behind the make targets (`make help`). Without a registry where one is
+ * The image commands behind the make targets (`make help`). An image is a function's, or
+ * `operator` (the Seckill operator); `--functions`/`--function`/<fn> take either name. Without a registry where one is
  * needed, each fails with one sentence that says what to set.
  *   images.ts build [--canary] [--push] [--functions a,b] [--deps shared|own] [--no-cache]
  *   images.ts push [--canary] [--functions a,b]          REGISTRY=host[:port]
@@ -9,14 +10,14 @@
  *   images.ts skaffold <fn>                              skaffold's custom builder (IMAGE, PUSH_IMAGE)
  *   images.ts base-packages                              re-pin images/base-packages.txt
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cacheDir, REPO_ROOT } from '../infra/paths.js';
 import { updatePins } from '../images/base.js';
-import { buildImages, mb, rootVersion } from '../images/build.js';
+import { buildImages, mb, rootVersion, sharedDeps } from '../images/build.js';
 import { checkRegistry, pullDependencyImages, pushDependencyImages, pushImages, UsageError } from '../images/push.js';
-import { closureOf, functionNames, stageCode, stageDeps } from '../images/stage.js';
+import { closureOf, imageTargets, stageCode, stageDeps } from '../images/stage.js';
 import { isLocalRegistry, skopeoCopy } from '../images/tools.js';
 
 const [command = 'help', ...rest] = process.argv.slice(2);
@@ -81,16 +82,25 @@ async function main(): Promise<void> {
     }
     case 'stage': {
       // The Containerfile's build stage: the same trees the daemonless build packs into its
-      // deps and code layers, as folders to COPY.
+      // deps, extra deps (the operator's; empty for a function) and code layers, as folders to COPY.
       const fn = values.function;
       if (fn === undefined || values.out === undefined)
         throw new UsageError('stage needs --function <name> --out <dir>');
       const root = REPO_ROOT;
-      const closures = functionNames(root).map((f) => closureOf(root, f));
-      const own = closures.find((c) => c.fn === fn);
-      if (own === undefined) throw new UsageError(`no function named ${fn}`);
+      const targets = imageTargets(root);
+      const target = targets.find((t) => t.name === fn);
+      if (target === undefined) throw new UsageError(`no image named ${fn}`);
+      const shared = sharedDeps(targets.filter((t) => t.kind === 'function').map((t) => closureOf(root, t)));
+      const own = closureOf(root, target);
+      const sharedSet = new Set(shared);
       rmSync(values.out, { recursive: true, force: true });
-      stageDeps(root, [...new Set(closures.flatMap((c) => c.thirdParty))].sort(), join(values.out, 'deps'));
+      stageDeps(root, shared, join(values.out, 'deps'));
+      mkdirSync(join(values.out, 'deps-extra'), { recursive: true });
+      stageDeps(
+        root,
+        own.thirdParty.filter((p) => !sharedSet.has(p)),
+        join(values.out, 'deps-extra'),
+      );
       stageCode(root, own, join(values.out, 'code'));
       return;
     }
@@ -100,7 +110,7 @@ async function main(): Promise<void> {
       // the project's podman storage (and the layout) under that name.
       const fn = positionals[0];
       const image = process.env['IMAGE'];
-      if (fn === undefined) throw new UsageError('usage: scripts/skaffold-build.sh <function>');
+      if (fn === undefined) throw new UsageError('usage: scripts/skaffold-build.sh <function|operator>');
       if (image === undefined || image === '')
         throw new UsageError('IMAGE is not set: skaffold sets it for a custom build');
       const lastSlash = image.lastIndexOf('/');

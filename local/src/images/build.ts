@@ -1,10 +1,13 @@
 /**
- * The daemonless image build: one OCI image per function, written into one OCI layout
- * (`.run/images/<tag>/`, each image named by its function), layers shared by all images:
+ * The daemonless image build: one OCI image per image target (every function, and the operator),
+ * written into one OCI layout (`.run/images/<tag>/`, each image under its name), layers shared by
+ * all images:
  *
  *   1. base  — glibc, libstdc++, CA bundle, zone data, Node, the non-root user (images/rootfs.sh)
  *   2. deps  — the third-party production packages of every function (one layer for all)
- *   3. code  — the function's own workspace packages, compiled
+ *   2b. extra deps — the operator only: its third-party packages that no function uses
+ *      (@kubernetes/client-node and the rest), so the function images do not carry them
+ *   3. code  — the target's own workspace packages, compiled
  *
  * Every layer is a deterministic tar, so the same commit gives the same digests on every build.
  */
@@ -15,7 +18,7 @@ import { join } from 'node:path';
 import { cacheDir, REPO_ROOT } from '../infra/paths.js';
 import { composeRootfs, ensureDebs } from './base.js';
 import { blobPath, ensureLayout, type Layer, tagImage, writeImage, writeLayer } from './oci.js';
-import { closureOf, type Closure, functionNames, stageCode, stageDeps } from './stage.js';
+import { closureOf, type Closure, type ImageTarget, imageTargets, stageCode, stageDeps } from './stage.js';
 
 /** Bumped when the way layers are made changes, so cached layers of an older builder are not reused. */
 const BUILDER_VERSION = '2';
@@ -23,11 +26,11 @@ const BUILDER_VERSION = '2';
 const LAYER_MTIME = 0;
 export const IMAGE_UID = 65532;
 export const IMAGE_PORT = 8080;
-const RUNTIME_MAIN = '/app/shared/runtime/dist/src/main.js';
 
 export type DepsMode = 'shared' | 'own';
 
 export interface BuildOptions {
+  /** Image targets to build by name (default: every function and the operator). */
   readonly functions?: readonly string[];
   /** The image tag, also the version label (default: the root package.json version). */
   readonly tag?: string;
@@ -41,6 +44,7 @@ export interface BuildOptions {
 }
 
 export interface BuiltImage {
+  /** The image target's name: a function, or `operator`. */
   readonly fn: string;
   readonly ref: string;
   readonly digest: string;
@@ -121,10 +125,10 @@ async function cachedLayer(
   return { layer, cached: false };
 }
 
-/** Compiles the functions (tsc -b follows the project references to every shared package). */
-export function compileFunctions(root: string, fns: readonly string[]): void {
+/** Compiles the targets (tsc -b follows the project references to every shared package). */
+export function compileTargets(root: string, targets: readonly ImageTarget[]): void {
   const tsc = join(root, 'node_modules', '.bin', 'tsc');
-  const r = spawnSync(tsc, ['-b', ...fns.map((fn) => `functions/${fn}`)], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(tsc, ['-b', ...targets.map((t) => t.dir)], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tsc -b failed:\n${r.stdout}${r.stderr}`);
 }
 
@@ -132,9 +136,12 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
   const started = Date.now();
   const root = REPO_ROOT;
   const log = options.log ?? (() => {});
-  const all = functionNames(root);
+  const allTargets = imageTargets(root);
+  const all = allTargets.map((t) => t.name);
   const fns = options.functions ?? all;
-  for (const fn of fns) if (!all.includes(fn)) throw new Error(`no function named ${fn} (have: ${all.join(', ')})`);
+  for (const fn of fns) if (!all.includes(fn)) throw new Error(`no image named ${fn} (have: ${all.join(', ')})`);
+  const targets = fns.map((fn) => allTargets.find((t) => t.name === fn)!);
+  const functionTargets = allTargets.filter((t) => t.kind === 'function');
   const tag = options.tag ?? rootVersion(root);
   const layout = options.layout ?? defaultLayout(tag, root);
   const useCache = options.cache ?? true;
@@ -144,7 +151,7 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
   mkdirSync(stage, { recursive: true });
   ensureLayout(layout);
   try {
-    compileFunctions(root, fns);
+    compileTargets(root, targets);
     const prov = provenance(root);
 
     // Base: pinned .debs + Node + rootfs.sh.
@@ -173,9 +180,13 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
     log(`base  ${base.layer.digest.slice(7, 19)} ${mb(base.layer.size)}${base.cached ? ' (cached)' : ''}`);
 
     // Deps: the union over every function (not only those built now), so the layer is the same
-    // whichever functions a build includes.
+    // whichever images a build includes. The operator adds what no function uses on a layer of
+    // its own: folding @kubernetes/client-node and the rest into the shared layer would grow every
+    // function image by that much (README "Images" has the numbers).
     const closures = new Map<string, Closure>();
-    for (const fn of depsMode === 'shared' ? all : fns) closures.set(fn, closureOf(root, fn));
+    for (const t of depsMode === 'shared' ? [...functionTargets, ...targets] : targets) {
+      if (!closures.has(t.name)) closures.set(t.name, closureOf(root, t));
+    }
     const lock = readFileSync(join(root, 'package-lock.json'));
     const depsLayer = async (packages: readonly string[], name: string) => {
       const key = sha256('deps', BUILDER_VERSION, String(LAYER_MTIME), lock, packages.join('\n'));
@@ -185,24 +196,32 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
         return writeLayer(layout, out, { mtime: LAYER_MTIME, mode: 'a+rX,u+w,go-w' });
       });
     };
-    const shared =
-      depsMode === 'shared'
-        ? await depsLayer([...new Set([...closures.values()].flatMap((c) => c.thirdParty))].sort(byteOrder), 'shared')
-        : undefined;
+    const sharedList = depsMode === 'shared' ? sharedDeps(functionTargets.map((t) => closures.get(t.name)!)) : [];
+    const shared = depsMode === 'shared' ? await depsLayer(sharedList, 'shared') : undefined;
+    const sharedSet = new Set(sharedList);
     if (shared !== undefined) {
       log(`deps  ${shared.layer.digest.slice(7, 19)} ${mb(shared.layer.size)}${shared.cached ? ' (cached)' : ''}`);
     }
 
     const images: BuiltImage[] = [];
-    for (const fn of fns) {
+    for (const target of targets) {
+      const fn = target.name;
       const t0 = Date.now();
       const closure = closures.get(fn)!;
       const deps = shared ?? (await depsLayer(closure.thirdParty, fn));
+      // A target beyond the functions' shared layer gets its remaining packages on a layer of its own.
+      const rest = shared === undefined ? [] : closure.thirdParty.filter((p) => !sharedSet.has(p));
+      const extra = rest.length === 0 ? undefined : await depsLayer(rest, `${fn}-extra`);
+      if (extra !== undefined) {
+        log(
+          `deps+ ${extra.layer.digest.slice(7, 19)} ${mb(extra.layer.size)} (${rest.length} packages only ${fn} uses)${extra.cached ? ' (cached)' : ''}`,
+        );
+      }
       const out = join(stage, `code-${fn}`);
       stageCode(root, closure, out);
       const code = await writeLayer(layout, out, { mtime: LAYER_MTIME, mode: 'a+rX,u+w,go-w' });
-      const layers = [base.layer, deps.layer, code];
-      const pkg = JSON.parse(readFileSync(join(root, 'functions', fn, 'package.json'), 'utf8')) as {
+      const layers = [base.layer, deps.layer, ...(extra === undefined ? [] : [extra.layer]), code];
+      const pkg = JSON.parse(readFileSync(join(root, target.dir, 'package.json'), 'utf8')) as {
         description?: string;
       };
       const labels: Record<string, string> = {
@@ -219,21 +238,16 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
         layers,
         created: prov.created,
         user: `${IMAGE_UID}:${IMAGE_UID}`,
-        env: [
-          'PATH=/usr/local/bin:/usr/bin:/bin',
-          'NODE_ENV=production',
-          `PORT=${IMAGE_PORT}`,
-          `FUNCTION_TARGET=${fn}`,
-          'FUNCTION_SOURCE=dist/src/index.js',
-        ],
-        entrypoint: ['/usr/local/bin/node', RUNTIME_MAIN],
-        workingDir: `/app/functions/${fn}`,
+        env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_ENV=production', `PORT=${IMAGE_PORT}`, ...target.env],
+        entrypoint: [...target.entrypoint],
+        workingDir: `/app/${target.dir}`,
         exposedPort: IMAGE_PORT,
         labels,
         history: [
           `base: images/base-packages.txt + Node ${nodeVersion} + user ${IMAGE_UID} (images/rootfs.sh)`,
           `deps: production packages from package-lock.json (${depsMode === 'shared' ? 'every function' : fn})`,
-          `code: functions/${fn} and its workspace packages, compiled`,
+          ...(extra === undefined ? [] : [`deps: production packages only ${fn} uses`]),
+          `code: ${target.dir} and its workspace packages, compiled`,
         ],
       });
       tagImage(layout, fn, manifest);
@@ -260,6 +274,11 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
+}
+
+/** The shared deps layer's packages: the third-party union over every function, in byte order. */
+export function sharedDeps(closures: readonly Closure[]): string[] {
+  return [...new Set(closures.flatMap((c) => c.thirdParty))].sort(byteOrder);
 }
 
 function byteOrder(a: string, b: string): number {

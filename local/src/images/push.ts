@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../infra/paths.js';
 import { defaultLayout } from './build.js';
 import { lookupImage } from './oci.js';
-import { functionNames } from './stage.js';
+import { imageNames } from './stage.js';
 import { isLocalRegistry, registryDigest, skopeoCopy } from './tools.js';
 
 /** Image repositories are `<registry>/<IMAGE_REPOSITORY>/<function>`. */
@@ -45,7 +45,7 @@ export async function pushImages(options: {
   readonly log?: (line: string) => void;
 }): Promise<Pushed[]> {
   const layout = options.layout ?? defaultLayout(options.tag);
-  const fns = options.functions ?? functionNames(REPO_ROOT);
+  const fns = options.functions ?? imageNames(REPO_ROOT);
   const missing = fns.filter((fn) => lookupImage(layout, fn) === undefined);
   if (missing.length > 0) {
     throw new UsageError(

@@ -1,5 +1,5 @@
 /**
- * What goes into a function image besides the base: the production dependency closure of the
+ * What goes into an image besides the base: the production dependency closure of the
  * function's workspace, as npm resolved it from the lockfile, split into third-party packages
  * (the deps layer) and our own workspace packages (the code layer: package.json, compiled
  * JavaScript and data files such as migrations; no sources, tests, declarations or maps).
@@ -29,6 +29,7 @@ export interface WorkspaceLink {
 }
 
 export interface Closure {
+  /** The image target's name (a function, or `operator`). */
   readonly fn: string;
   /** Folders of third-party packages relative to the repository root, sorted. */
   readonly thirdParty: readonly string[];
@@ -42,11 +43,62 @@ export function functionNames(root: string): string[] {
     .sort();
 }
 
-/** The production closure of functions/<fn> (what `npm ci --omit=dev` would keep for it). */
-export function closureOf(root: string, fn: string): Closure {
+/**
+ * One image of the build: a workspace folder and how its image starts. A function runs under the
+ * shared runtime host (FUNCTION_TARGET/FUNCTION_SOURCE); the operator runs its own main module.
+ */
+export interface ImageTarget {
+  /** The image name (`couponkill/<name>`) and its name in the OCI layout. */
+  readonly name: string;
+  readonly kind: 'function' | 'service';
+  /** The workspace folder relative to the repository root, e.g. functions/orders or operator. */
+  readonly dir: string;
+  /** Exec-form ENTRYPOINT. */
+  readonly entrypoint: readonly string[];
+  /** Environment besides PATH, NODE_ENV and PORT. */
+  readonly env: readonly string[];
+}
+
+const NODE_BIN = '/usr/local/bin/node';
+/** The functions' host (shared/runtime), which loads FUNCTION_SOURCE and serves FUNCTION_TARGET. */
+export const RUNTIME_MAIN = '/app/shared/runtime/dist/src/main.js';
+/** The operator's process in a cluster (operator/src/kube/main.ts, compiled). */
+export const OPERATOR_MAIN = '/app/operator/dist/src/kube/main.js';
+
+/** Every image of the build: one per function, then the operator (when its workspace exists). */
+export function imageTargets(root: string): ImageTarget[] {
+  const functions = functionNames(root).map((fn): ImageTarget => ({
+    name: fn,
+    kind: 'function',
+    dir: join('functions', fn),
+    entrypoint: [NODE_BIN, RUNTIME_MAIN],
+    env: [`FUNCTION_TARGET=${fn}`, 'FUNCTION_SOURCE=dist/src/index.js'],
+  }));
+  const operator: ImageTarget[] = existsSync(join(root, 'operator', 'package.json'))
+    ? [{ name: 'operator', kind: 'service', dir: 'operator', entrypoint: [NODE_BIN, OPERATOR_MAIN], env: [] }]
+    : [];
+  return [...functions, ...operator];
+}
+
+/** The names of every image target (functions, then the operator). */
+export function imageNames(root: string): string[] {
+  return imageTargets(root).map((t) => t.name);
+}
+
+/** The target named `name`, or an error listing the names there are. */
+export function imageTarget(root: string, name: string): ImageTarget {
+  const targets = imageTargets(root);
+  const target = targets.find((t) => t.name === name);
+  if (target === undefined) throw new Error(`no image named ${name} (have: ${targets.map((t) => t.name).join(', ')})`);
+  return target;
+}
+
+/** The production closure of a target's workspace (what `npm ci --omit=dev` would keep for it). */
+export function closureOf(root: string, target: ImageTarget | string): Closure {
+  const { name: fn, dir } = typeof target === 'string' ? imageTarget(root, target) : target;
   const result = spawnSync(
     'npm',
-    ['ls', '--omit=dev', '--all', '--parseable', '--workspace', `functions/${fn}`, '--loglevel=error'],
+    ['ls', '--omit=dev', '--all', '--parseable', '--workspace', dir, '--loglevel=error'],
     { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 },
   );
   if (result.status !== 0) {
@@ -65,8 +117,8 @@ export function closureOf(root: string, fn: string): Closure {
       thirdParty.add(rel);
     }
   }
-  const fnLink = [...workspaces.values()].find((w) => w.dir === join('functions', fn));
-  if (fnLink === undefined) throw new Error(`npm ls did not list functions/${fn} itself`);
+  const fnLink = [...workspaces.values()].find((w) => w.dir === dir);
+  if (fnLink === undefined) throw new Error(`npm ls did not list ${dir} itself`);
   const sorted = (xs: Iterable<string>) => [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return {
     fn,
@@ -105,7 +157,7 @@ export function stageCode(root: string, closure: Closure, out: string): void {
   for (const ws of closure.workspaces) {
     const from = join(root, ws.dir);
     if (!existsSync(join(from, 'dist', 'src'))) {
-      throw new Error(`${ws.dir} is not compiled (no dist/src): run tsc -b functions/${closure.fn} first`);
+      throw new Error(`${ws.dir} is not compiled (no dist/src): run tsc -b for ${closure.fn} first`);
     }
     cpSync(from, join(out, 'app', ws.dir), {
       recursive: true,

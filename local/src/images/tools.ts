@@ -91,6 +91,30 @@ export function runContainer(options: {
   };
 }
 
+/**
+ * `podman run` of an image from an OCI layout in the foreground, for a process expected to exit
+ * by itself: its exit status and output (stdout and stderr), or status -1 when `timeoutMs` ran out.
+ */
+export function runContainerToExit(options: {
+  readonly image: string;
+  readonly name: string;
+  readonly env: Record<string, string>;
+  readonly timeoutMs: number;
+}): CommandResult {
+  const env = podmanEnv();
+  run('podman', ['rm', '-f', '-t', '0', options.name], env);
+  const local = `localhost/${options.name}:run`;
+  mustRun('skopeo', ['copy', '--quiet', options.image, `containers-storage:${local}`], env);
+  const args = ['run', '--rm', '--name', options.name];
+  for (const [k, v] of Object.entries(options.env)) args.push('-e', `${k}=${v}`);
+  try {
+    return run('podman', [...args, local], env, options.timeoutMs);
+  } finally {
+    run('podman', ['rm', '-f', '-t', '0', options.name], env);
+    run('podman', ['rmi', '-f', local], env);
+  }
+}
+
 /** A registry address that is this machine (plain HTTP is only accepted there). */
 export function isLocalRegistry(registry: string): boolean {
   return /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(registry);
