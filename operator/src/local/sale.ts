@@ -3,6 +3,7 @@
  * sale's lifecycle against a running `make dev`, through the same controller and lifecycle as the
  * operator in a cluster, with local adapters: the Seckill is the file, the status is printed (and
  * kept in .run/dev/sales/), and the order worker's minimum goes to make dev's lag scaler.
+ * A development tool: `@couponkill/local` is a dev dependency, so the operator image leaves it out.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
