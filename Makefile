@@ -58,7 +58,7 @@ bench: deps ## Throughput and latency as ratios to baselines measured in the sam
 openapi: ## Write docs/openapi.json from the routes' zod schemas (a unit test fails when it is stale)
 	@node --conditions=source --import tsx local/src/openapi/generate.ts
 
-test: deps ## Lint, type-check, unit and integration tests (real servers)
+test: deps ## Every check: lint, type-check, chart checks, unit, integration (real servers, a real kube-apiserver) and image tests
 	@rm -rf reports/tests && mkdir -p reports/tests
 	@$(MAKE) lint typecheck chart-check
 	@status=0; \
@@ -68,7 +68,7 @@ test: deps ## Lint, type-check, unit and integration tests (real servers)
 	node scripts/test-summary.mjs reports/tests/unit.json reports/tests/integration.json reports/tests/images.json || status=1; \
 	exit $$status
 
-lint: ## ESLint, Prettier, project references in step with dependencies, the chart's copy of routes.yaml
+lint: ## ESLint, Prettier, project references in step with dependencies, the chart's copies of its files
 	@node scripts/tsconfig-refs.mjs --check
 	@node scripts/chart-files.mjs --check
 	@node_modules/.bin/eslint . --max-warnings=0
@@ -89,7 +89,7 @@ images-test: deps ## Image tests only: build every image, rebuild one, push to a
 format: ## Rewrite files with Prettier and ESLint fixes
 	@node_modules/.bin/prettier --write --log-level=warn . && node_modules/.bin/eslint . --fix
 
-chart-check: ## Helm chart: lint --strict per values set, render to .run/chart/, helm-unittest, schema negative check
+chart-check: ## Helm chart: lint --strict per values set, render to .run/chart/, kubeconform (strict, offline), helm-unittest, schema negative check, skaffold render
 	@bash scripts/chart-check.sh
 
 chart-files: ## Copy the files the chart renders from into helm/couponkill/files/ (routes, OpenAPI, Seckill CRD, operator RBAC)
