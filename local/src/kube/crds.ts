@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { cacheDir } from '../infra/paths.js';
-import { goModuleDir } from '../kube-schemas/go-modules.js';
+import { crdDocuments } from '../kube-schemas/ensure.js';
 import { CRD_SOURCES, type CrdSource } from '../kube-schemas/sources.js';
 
 /**
@@ -45,37 +45,21 @@ export function ensureCrds(set: CrdSet): string[] {
 }
 
 function extract(set: CrdSet, dir: string): void {
-  const moduleDir = goModuleDir(set.module, set.version);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   let count = 0;
-  for (const file of set.files.flatMap((pattern) => expand(moduleDir, pattern))) {
-    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-      const crd = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> } | null;
-      const name = crd?.metadata?.name;
-      if (crd?.kind !== 'CustomResourceDefinition' || name === undefined) continue;
-      if (set.only !== undefined && !set.only.includes(name)) continue;
-      // A conversion webhook points at the project's controller Service, which no test cluster
-      // runs: every request would fail. Storage-version-only conversion is enough there.
-      if (crd.spec?.['conversion'] !== undefined) crd.spec['conversion'] = { strategy: 'None' };
-      writeFileSync(join(tmp, `${name}.yaml`), stringify(crd));
-      count += 1;
-    }
+  // The same reading of the source's files as the offline schemas use.
+  for (const crd of crdDocuments([set.name])) {
+    const name = (crd['metadata'] as { name?: string } | undefined)?.name;
+    if (name === undefined || (set.only !== undefined && !set.only.includes(name))) continue;
+    // A conversion webhook points at the project's controller Service, which no test cluster
+    // runs: every request would fail. Storage-version-only conversion is enough there.
+    const spec = crd['spec'] as Record<string, unknown> | undefined;
+    if (spec?.['conversion'] !== undefined) spec['conversion'] = { strategy: 'None' };
+    writeFileSync(join(tmp, `${name}.yaml`), stringify(crd));
+    count += 1;
   }
-  if (count === 0) throw new Error(`no CRDs found in ${set.module}@${set.version} (${set.files.join(', ')})`);
+  if (count === 0) throw new Error(`no CRDs named ${set.only?.join(', ') ?? ''} in ${set.module}@${set.version}`);
   renameSync(tmp, dir);
-}
-
-/** `dir/a/b/*.yaml` style: only a wildcard in the last segment is needed here. */
-function expand(root: string, pattern: string): string[] {
-  const slash = pattern.lastIndexOf('/');
-  const folder = join(root, pattern.slice(0, slash));
-  const last = pattern.slice(slash + 1);
-  if (!last.includes('*')) return [join(root, pattern)];
-  const [prefix = '', suffix = ''] = last.split('*');
-  return readdirSync(folder)
-    .filter((f) => f.startsWith(prefix) && f.endsWith(suffix))
-    .sort()
-    .map((f) => join(folder, f));
 }
