@@ -3,6 +3,7 @@ import { loadConfig } from '@couponkill/config';
 import { FLOW_RULES_DATA_ID } from '@couponkill/flow';
 import { NACOS_ENV, nacosSettingsSchema } from '@couponkill/nacos';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
+import { trustedProxyHopsSchema } from '@couponkill/http';
 import { z } from 'zod';
 
 export const grabCouponConfigSchema = z.object({
@@ -19,7 +20,7 @@ export const grabCouponConfigSchema = z.object({
     })
     .prefault({}),
   /** Proxies in front that append to X-Forwarded-For (the Istio ingress gateway: 1); the per-IP rule counts that address. */
-  trustedProxyHops: z.number().int().min(0).max(5).default(1),
+  trustedProxyHops: trustedProxyHopsSchema,
   /** How long a sold-out answer is served from memory before asking Redis again. */
   soldOutMarkMs: z.number().int().min(0).max(10_000).default(1000),
   /** How long a grab's result stays readable. */

@@ -2,6 +2,7 @@ import { loadConfig } from '@couponkill/config';
 import { signingKeysSchema } from '@couponkill/auth';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { userShardingSchema } from '@couponkill/users';
+import { trustedProxyHopsSchema } from '@couponkill/http';
 import { z } from 'zod';
 
 export const userAuthConfigSchema = z.object({
@@ -30,7 +31,7 @@ export const userAuthConfigSchema = z.object({
   /** The OpenAPI document to publish at /openapi.json (docs/openapi.json; mounted from a ConfigMap in clusters). */
   openApiFile: z.string().min(1).optional(),
   /** Proxies in front that append to X-Forwarded-For (the Istio ingress gateway: 1). */
-  trustedProxyHops: z.number().int().min(0).max(5).default(1),
+  trustedProxyHops: trustedProxyHopsSchema,
 });
 export type UserAuthConfig = z.output<typeof userAuthConfigSchema>;
 

@@ -1,6 +1,7 @@
 import { createHealth, type Health } from '@couponkill/health';
 import { createLogger, type Logger } from '@couponkill/logging';
 import { createMetrics, type Metrics } from '@couponkill/metrics';
+import { z } from 'zod';
 
 import type { HttpFunction } from './types.js';
 
@@ -24,6 +25,9 @@ export function createFunctionKit(name: string): FunctionKit {
     health: createHealth({ timeoutMs: 1000, cacheMs: 1000 }),
   };
 }
+
+/** How many proxies in front append to X-Forwarded-For (the Istio ingress gateway: 1); see `clientIp`. */
+export const trustedProxyHopsSchema = z.number().int().min(0).max(5).default(1);
 
 /**
  * The client address as the first trusted proxy saw it. Behind the ingress each proxy appends

@@ -12,7 +12,13 @@ export type {
   RouteContext,
   RouteReply,
 } from './types.js';
-export { clientIp, createFunctionKit, type FunctionApp, type FunctionKit } from './function-kit.js';
+export {
+  clientIp,
+  createFunctionKit,
+  type FunctionApp,
+  type FunctionKit,
+  trustedProxyHopsSchema,
+} from './function-kit.js';
 export {
   type ContractRoute,
   defineContract,
