@@ -83,11 +83,20 @@ export class SaleBackend {
   }
 
   async #preheat(coupon: Coupon): Promise<void> {
-    const outcome = await this.deps.sale.preheat(coupon.id, toSaleSettings(coupon));
+    const outcome = await this.deps.sale.preheat(coupon.id, toSaleSettings(coupon), async () => {
+      const counts = await this.deps.orders.countByStatus(coupon.id);
+      return counts.UNUSED + counts.USED;
+    });
     if ('belowSold' in outcome) {
       throw new SpecRejected(
         'StockBelowSold',
         `${outcome.belowSold} units are already taken; stock cannot go below ${outcome.belowSold}`,
+      );
+    }
+    if ('needsReconcile' in outcome) {
+      // Not permanent: reconciliation (which the operator runs) rebuilds the state from the orders.
+      throw new Error(
+        `coupon ${coupon.id} has ${outcome.needsReconcile} orders but no sale state in Redis; reconcile it first`,
       );
     }
   }

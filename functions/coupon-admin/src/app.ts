@@ -3,7 +3,7 @@ import type { ConfigStore } from '@couponkill/config';
 import { CouponStore } from '@couponkill/coupons';
 import { pingMysql, pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
-import { createRedis } from '@couponkill/redis';
+import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { couponAdminConfigSchema } from './config.js';
 import { type CountLiveOrders, couponAdminRoutes } from './handlers.js';
@@ -13,6 +13,7 @@ export const FUNCTION_NAME = 'coupon-admin';
 export interface CouponAdminOptions {
   /** No default on purpose: deleting must never assume a coupon has no orders. */
   readonly countLiveOrders: CountLiveOrders;
+  readonly countHeldOrders: CountLiveOrders;
 }
 
 /** Wires the coupon-admin function from its configuration: store, sale state, verifier, routes, health. */
@@ -25,6 +26,7 @@ export async function createCouponAdmin(
   if (settings.migrateOnStart) await CouponStore.migrate(settings.mysqlUrl, settings.couponsDatabase);
   const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
+  await assertNoEviction(redis);
   const verify = verifierFrom(settings.auth);
   health.addCheck('redis', pingRedis(redis));
   for (const [name, pool] of coupons.namedPools()) health.addCheck(name, pingMysql(pool));
@@ -35,7 +37,13 @@ export async function createCouponAdmin(
     logger,
     metrics,
     health,
-    routes: couponAdminRoutes({ verify, coupons, sale: new Sale(redis), countLiveOrders: options.countLiveOrders }),
+    routes: couponAdminRoutes({
+      verify,
+      coupons,
+      sale: new Sale(redis),
+      countLiveOrders: options.countLiveOrders,
+      countHeldOrders: options.countHeldOrders,
+    }),
     maxBodyBytes: 4 * 1024,
   });
   return {

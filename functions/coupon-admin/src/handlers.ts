@@ -3,7 +3,7 @@ import { type Coupon, type CouponStore, publicCoupon, toSaleSettings } from '@co
 import { AppError } from '@couponkill/errors';
 import { implement, parseWith, type Route } from '@couponkill/http';
 import type { Logger } from '@couponkill/logging';
-import { isCouponId, type Sale, type SaleSettings } from '@couponkill/sale';
+import { isCouponId, type Sale } from '@couponkill/sale';
 import {
   createCouponContract,
   deleteCouponContract,
@@ -22,6 +22,13 @@ export interface CouponAdminDeps {
   readonly coupons: CouponStore;
   readonly sale: Sale;
   readonly countLiveOrders: CountLiveOrders;
+  /** Orders holding a unit (unused or used): what a sale state rebuilt from scratch must count as sold. */
+  readonly countHeldOrders: CountLiveOrders;
+}
+
+/** On sale: active and its window not over (a coupon whose sale ended can be deleted once drained). */
+function onSale(coupon: Coupon, now = Date.now()): boolean {
+  return coupon.status === 'active' && (coupon.endAt === null || Date.parse(coupon.endAt) > now);
 }
 
 type Headers = Parameters<typeof authenticate>[1];
@@ -38,28 +45,41 @@ const view = (coupon: Coupon, remaining: number | undefined) => ({
 export function couponAdminRoutes(deps: CouponAdminDeps): Route[] {
   const requireAdmin = async (headers: Headers) => requireRole(await authenticate(deps.verify, headers), 'admin');
 
-  /** Writes the sale state; a total below what is already taken is a 409 naming the count. */
-  const preheat = async (coupon: Coupon): Promise<number> => {
-    const outcome = await deps.sale.preheat(coupon.id, toSaleSettings(coupon));
+  /**
+   * Writes the sale state; a total below what is already taken is a 409 naming the count, and a
+   * coupon that has orders but lost its sale state is a 409 pointing to reconciliation (a
+   * preheat never refills stock over orders already written).
+   */
+  const preheat = async (coupon: Coupon, isNew = false): Promise<number> => {
+    const outcome = await deps.sale.preheat(coupon.id, toSaleSettings(coupon), async () =>
+      isNew ? 0 : deps.countHeldOrders(coupon.id),
+    );
     if ('belowSold' in outcome) {
       throw new AppError(
         'CONFLICT',
         `${outcome.belowSold} units of this coupon are already taken; totalStock cannot go below ${outcome.belowSold}.`,
       );
     }
+    if ('needsReconcile' in outcome) {
+      throw new AppError(
+        'CONFLICT',
+        `This coupon has ${outcome.needsReconcile} orders but its sale state in Redis is missing or partial; ` +
+          'rebuild it from the orders with reconciliation (POST /jobs/reconcile, or make reconcile REPAIR=1).',
+      );
+    }
     return outcome.stockLeft;
   };
 
   /**
-   * Best effort after MySQL refused what Redis already took: puts the previous sale state back.
-   * If even that fails, the log says so; `POST …/preheat` rewrites the state from MySQL later.
+   * After MySQL refused what Redis already took: writes the sale state again from what MySQL now
+   * holds, with the row locked again, so it cannot overwrite a change another request committed
+   * meanwhile. If even that fails, the log says so; `POST …/preheat` rewrites it later.
    */
-  const restore = async (id: string, previous: SaleSettings | undefined, log: Logger, err: unknown) => {
+  const restore = async (id: string, created: boolean, log: Logger, err: unknown) => {
     let restored = false;
     try {
-      if (previous === undefined) await deps.sale.remove(id);
-      // Refused when grabs took the units a raised total added in the meantime.
-      restored = previous === undefined || 'stockLeft' in (await deps.sale.preheat(id, previous));
+      if (created) restored = 'removed' in (await deps.sale.remove(id));
+      else restored = (await deps.coupons.whileLocked(id, (current) => preheat(current))) !== undefined;
     } catch (restoreErr) {
       log.error({ err: restoreErr, couponId: id }, 'could not restore the sale state');
     }
@@ -76,11 +96,11 @@ export function couponAdminRoutes(deps: CouponAdminDeps): Route[] {
       try {
         const coupon = await deps.coupons.create(newCouponOf(input), async (created) => {
           written = created.id;
-          remaining = await preheat(created);
+          remaining = await preheat(created, true);
         });
         return { status: 201, body: view(coupon, remaining) };
       } catch (err) {
-        if (written !== undefined) await restore(written, undefined, log, err);
+        if (written !== undefined) await restore(written, true, log, err);
         throw err;
       }
     }),
@@ -107,18 +127,18 @@ export function couponAdminRoutes(deps: CouponAdminDeps): Route[] {
       // the new total is below what is taken (grabs go on while we decide; a count read first
       // could be stale by the time MySQL is written). Its refusal rolls the MySQL change back;
       // a MySQL failure after it puts the previous sale state back.
-      let previous: SaleSettings | undefined;
+      let touchedRedis = false;
       let remaining = 0;
       try {
-        const updated = await deps.coupons.update(id, patch, async (next, current) => {
+        const updated = await deps.coupons.update(id, patch, async (next) => {
           parseWith(createCouponBodySchema, createBodyOf(next), 'body');
-          previous = toSaleSettings(current); // from here on Redis may hold the new state
+          touchedRedis = true; // from here on Redis may hold the new state
           remaining = await preheat(next);
         });
         if (updated === undefined) throw notFound();
         return { status: 200, body: view(updated, remaining) };
       } catch (err) {
-        if (previous !== undefined) await restore(id, previous, log, err);
+        if (touchedRedis) await restore(id, false, log, err);
         throw err;
       }
     }),
@@ -127,10 +147,16 @@ export function couponAdminRoutes(deps: CouponAdminDeps): Route[] {
       // The sale state goes first, inside the row lock: if MySQL then fails, the coupon merely
       // cannot be grabbed until the delete is retried. The other order could leave a deleted
       // coupon on sale with no way to reach it again (a second delete answers 404).
-      const deleted = await deps.coupons.softDelete(id, async () => {
+      // Never mid-sale, not even forced: deleting the sale state would lose accepted grabs on
+      // their way to becoming orders.
+      const deleted = await deps.coupons.softDelete(id, async (current) => {
+        if (onSale(current)) {
+          throw new AppError(
+            'CONFLICT',
+            'The coupon is on sale; deactivate it first (PATCH status inactive), then delete it once its grabs have become orders.',
+          );
+        }
         if (!force) {
-          // Grabs accepted moments ago may still be on their way to becoming orders; the
-          // count cannot see those. Deactivate the coupon first to be sure.
           const live = await deps.countLiveOrders(id);
           if (live > 0) {
             throw new AppError(
@@ -139,7 +165,16 @@ export function couponAdminRoutes(deps: CouponAdminDeps): Route[] {
             );
           }
         }
-        await deps.sale.remove(id);
+        const removed = await deps.sale.remove(id);
+        if ('busy' in removed) {
+          const { outbox, queued, deadLetters } = removed.busy;
+          throw new AppError(
+            'CONFLICT',
+            `Accepted grabs of this coupon are still on their way to becoming orders (${queued} queued, ${outbox} in ` +
+              `the outbox, ${deadLetters} dead-lettered); retry once they are orders (re-drive dead letters first).`,
+            { retryAfterSeconds: 5 },
+          );
+        }
       });
       if (!deleted) throw notFound();
       return { status: 204 };

@@ -9,5 +9,11 @@ const config = loadOrExit(() => loadCouponAdminConfig());
 // Only a delete asks it, so two connections per order database are plenty. Not a readiness
 // check: an unreachable order database should stop deletes, not every coupon read.
 const orders = OrderStore.open(config.current.mysqlUrl, config.current.orderSharding, 2);
-const app = await createCouponAdmin(config, { countLiveOrders: (couponId) => orders.countLive(couponId) });
+const app = await createCouponAdmin(config, {
+  countLiveOrders: (couponId) => orders.countLive(couponId),
+  countHeldOrders: async (couponId) => {
+    const counts = await orders.countByStatus(couponId);
+    return counts.UNUSED + counts.USED;
+  },
+});
 http(FUNCTION_NAME, app.handler);

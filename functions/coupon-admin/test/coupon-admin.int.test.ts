@@ -95,6 +95,13 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
     );
     return Number(rows[0]?.['n'] ?? 0);
   };
+  const countHeldOrders = async (couponId: string) => {
+    const [rows] = await orders.query<RowDataPacket[]>(
+      "SELECT COUNT(*) AS n FROM orders WHERE coupon_id = ? AND status IN ('UNUSED', 'USED')",
+      [couponId],
+    );
+    return Number(rows[0]?.['n'] ?? 0);
+  };
 
   beforeAll(async () => {
     ring = await loadKeyRing([await generateSigningKey('test-key', true)]);
@@ -136,7 +143,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
         AUTH_AUDIENCE: AUDIENCE,
         AUTH_JWKS_URL: `${jwks.url}/.well-known/jwks.json`,
       }),
-      { countLiveOrders },
+      { countLiveOrders, countHeldOrders },
     );
     app = functionApp;
     api = await serve(functionApp.handler);
@@ -340,8 +347,17 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
       });
     }
     expect(await sale.stockLeft(id)).toBe(3);
-    // A lost sale state (e.g. Redis replaced) is written again from MySQL.
-    await sale.remove(id);
+    // A lost sale state with orders in MySQL is never refilled: reconciliation must rebuild it.
+    const k = couponKeys(id);
+    const wipe = () => redis.del(k.meta, k.stock, k.holders, k.seqs, k.queued, k.outbox);
+    await wipe();
+    await orders.query('INSERT INTO orders (coupon_id, status) VALUES (?, ?), (?, ?)', [id, 'UNUSED', id, 'USED']);
+    const refused = await call('POST', `/api/v1/coupons/${id}/preheat`, undefined, 'admin');
+    expect(refused.status).toBe(409);
+    expect(refused.body?.['error']).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/reconcil/) });
+    expect(await sale.stockLeft(id)).toBeUndefined();
+    await orders.query('DELETE FROM orders WHERE coupon_id = ?', [id]);
+    // A state lost before any order was written is written again from MySQL.
     expect((await call('POST', `/api/v1/coupons/${id}/preheat`, undefined, 'admin')).body).toEqual({
       id,
       remaining: 5,
@@ -352,8 +368,31 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
     );
   });
 
+  it('never deletes a coupon mid-sale, not even forced, nor one whose accepted grabs are not orders yet', async () => {
+    const coupon = await create(seckillBody({ totalStock: 5, perUserLimit: 2 }));
+    const id = coupon['id'] as string;
+    const grabbed = await sale.grab(id, 'early-bird');
+    expect(grabbed.ok).toBe(true);
+    for (const query of ['', '?force=true']) {
+      const refused = await call('DELETE', `/api/v1/coupons/${id}${query}`, undefined, 'admin');
+      expect(refused.status).toBe(409);
+      expect(refused.body?.['error']).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/on sale/) });
+    }
+    // Deactivated, but the accepted grab is still in the outbox: still refused, nothing removed.
+    await call('PATCH', `/api/v1/coupons/${id}`, { status: 'inactive' }, 'admin');
+    const inFlight = await call('DELETE', `/api/v1/coupons/${id}?force=true`, undefined, 'admin');
+    expect(inFlight.status).toBe(409);
+    expect(inFlight.body?.['error']?.message).toMatch(/1 queued, 1 in the outbox, 0 dead-lettered/);
+    expect(await redis.xlen(couponKeys(id).outbox)).toBe(1);
+    expect((await call('GET', `/api/v1/coupons/${id}`)).status).toBe(200);
+    // Once it is an order (published, written, marked), the coupon can go.
+    await redis.del(couponKeys(id).outbox);
+    if (grabbed.ok) expect(await sale.succeed(grabbed.grabId, 'early-bird', 'o-1')).toBe('marked');
+    expect((await call('DELETE', `/api/v1/coupons/${id}?force=true`, undefined, 'admin')).status).toBe(204);
+  });
+
   it('refuses to delete a coupon with live orders unless forced; then it and its sale state are gone', async () => {
-    const coupon = await create(seckillBody());
+    const coupon = await create(seckillBody({ status: 'inactive' }));
     const id = coupon['id'] as string;
     await orders.query('INSERT INTO orders (coupon_id, status) VALUES (?, ?), (?, ?), (?, ?)', [
       id,

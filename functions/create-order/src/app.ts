@@ -3,7 +3,7 @@ import { CouponStore } from '@couponkill/coupons';
 import { pingMysql, pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
 import { OrderStore } from '@couponkill/orders';
-import { createRedis } from '@couponkill/redis';
+import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { createOrderConfigSchema } from './config.js';
 import { createOrderRoutes } from './handlers.js';
@@ -20,6 +20,7 @@ export async function createCreateOrder(config: ConfigStore<typeof createOrderCo
   const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding, 20);
   const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, 4);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
+  await assertNoEviction(redis);
   const terms = cachedTerms(async (couponId) => coupons.get(couponId), settings.termsCacheSeconds * 1000);
   const batchSize = metrics.histogram(
     'couponkill_order_batch_size',

@@ -34,6 +34,12 @@ const DAY_MS = 24 * 3600 * 1000;
  * for each comes only after the commit. A grab whose order can never be written (its coupon is
  * gone, its sequence number is taken) is compensated: its unit and the user's slot go back to
  * the sale exactly once, and the grab becomes FAILED with the reason.
+ *
+ * Only grabs the sale accepted become orders: an event whose grab record is missing or names
+ * another user or sequence number (forged, or voided) is refused (UNKNOWN_GRAB), and a grab
+ * already compensated (FAILED) keeps its answer — a late redelivery, a re-driven dead letter or
+ * a replay never writes an order for a unit that went back to the sale. Should a compensation
+ * win the race against the order just written, the order is cancelled at once.
  */
 export class OrderWriter {
   readonly #options: OrderWriterOptions;
@@ -56,9 +62,19 @@ export class OrderWriter {
     const { orders, sale, terms } = this.#options;
     this.#options.onBatch?.(grabs.length);
     try {
-      const couponIds = [...new Set(grabs.map((g) => g.couponId))];
+      // Issued in one tick: auto-pipelining reads every record in one round trip.
+      const records = await Promise.all(grabs.map((g) => sale.record(g.grabId)));
+      const verdicts = grabs.map((g, i): OrderOutcome | undefined => {
+        const record = records[i];
+        if (record === undefined || record.userId !== g.userId || record.seq !== g.seq)
+          return { status: 'FAILED', reason: 'UNKNOWN_GRAB' };
+        if (record.status === 'FAILED') return { status: 'FAILED', reason: record.reason ?? 'COMPENSATED' };
+        return undefined;
+      });
+      const candidates = grabs.filter((_, i) => verdicts[i] === undefined);
+      const couponIds = [...new Set(candidates.map((g) => g.couponId))];
       const termsOf = new Map(await Promise.all(couponIds.map(async (id) => [id, await terms(id)] as const)));
-      const writable = grabs.filter((g) => termsOf.get(g.couponId) !== undefined);
+      const writable = candidates.filter((g) => termsOf.get(g.couponId) !== undefined);
       const written = await orders.insertBatch(
         writable.map((g) => {
           const t = termsOf.get(g.couponId) as CouponTerms;
@@ -75,13 +91,19 @@ export class OrderWriter {
         }),
       );
       return await Promise.all(
-        grabs.map(async (g): Promise<OrderOutcome> => {
+        grabs.map(async (g, i): Promise<OrderOutcome> => {
+          const verdict = verdicts[i];
+          if (verdict !== undefined) return verdict;
           const orderId = written.get(g.grabId);
           if (orderId !== undefined) {
             // The record outlives the order's validity by a day: cancel and expiry release through it.
             const validDays = termsOf.get(g.couponId)?.validDays ?? 0;
-            await sale.succeed(g.grabId, orderId, (validDays + 1) * DAY_MS);
-            return { status: 'SUCCEEDED', orderId };
+            const marked = await sale.succeed(g.grabId, g.userId, orderId, (validDays + 1) * DAY_MS);
+            if (marked !== 'refused') return { status: 'SUCCEEDED', orderId };
+            // Compensated between our read and the commit: its unit is back on sale, so this order
+            // must not hold one.
+            await orders.transition(g.userId, orderId, 'UNUSED', 'CANCELLED');
+            return { status: 'FAILED', reason: (await sale.record(g.grabId))?.reason ?? 'COMPENSATED' };
           }
           const reason = termsOf.get(g.couponId) === undefined ? 'COUPON_GONE' : 'SEQ_TAKEN';
           await sale.release(g.grabId, g.userId, { from: 'QUEUED', to: 'FAILED', reason });

@@ -4,7 +4,7 @@ import { FlowGate, FlowRules } from '@couponkill/flow';
 import { pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
 import { nacosOptionsFrom } from '@couponkill/nacos';
-import { createRedis } from '@couponkill/redis';
+import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { grabCouponConfigSchema } from './config.js';
 import { grabRoutes } from './handlers.js';
@@ -16,7 +16,12 @@ export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConf
   const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
   const settings = config.current;
   const redis = createRedis(settings.redis, FUNCTION_NAME);
-  const sale = new Sale(redis, { recordTtlMs: settings.grabRecordTtlSeconds * 1000 });
+  await assertNoEviction(redis);
+  const sale = new Sale(redis, {
+    recordTtlMs: settings.grabRecordTtlSeconds * 1000,
+    grabDeadlineMs: settings.grabDeadlineMs,
+    outboxCap: settings.outboxCap,
+  });
   const verify = verifierFrom(settings.auth);
   // Not a readiness check: without Nacos the function serves on the file's (or embedded) rules.
   const rules = await FlowRules.start({

@@ -25,6 +25,14 @@ export const grabCouponConfigSchema = z.object({
   soldOutMarkMs: z.number().int().min(0).max(10_000).default(1000),
   /** How long a grab's result stays readable. */
   grabRecordTtlSeconds: z.number().int().min(60).default(86_400),
+  /**
+   * How long after it was sent a grab may still take a unit; a grab Redis has not answered by
+   * then is settled by the fence (202 or 503 "nothing was taken"). Also the longest a client
+   * waits during a Redis stall.
+   */
+  grabDeadlineMs: z.number().int().min(500).max(60_000).default(5000),
+  /** Unpublished intents one coupon's outbox may hold; past it grabs get 503 before taking stock. */
+  outboxCap: z.number().int().min(1000).default(1_000_000),
 });
 
 export function loadGrabCouponConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -41,6 +49,8 @@ export function loadGrabCouponConfig(env: NodeJS.ProcessEnv = process.env) {
         FLOW_RULES_DATA_ID: 'flow.dataId',
         TRUSTED_PROXY_HOPS: 'trustedProxyHops',
         SOLD_OUT_MARK_MS: 'soldOutMarkMs',
+        GRAB_DEADLINE_MS: 'grabDeadlineMs',
+        OUTBOX_CAP: 'outboxCap',
       },
     },
     { env },

@@ -12,12 +12,23 @@ export const grabContract = defineContract({
     'Decided in one Redis step (status, window, flow-rule buckets, per-user limit, stock). A grab shed by a flow ' +
     'rule gets 429 RATE_LIMITED with Retry-After and touches no stock. 202 means the unit is held for the caller ' +
     'and an order is on its way; follow it at the `Location`. No request body. A malformed coupon id is answered ' +
-    'like an unknown one (404).',
+    'like an unknown one (404).\n\n' +
+    'Send an `Idempotency-Key` to make retries safe: the same user, coupon and key never take a second unit, and ' +
+    'once a unit was taken every retry gets the same 202 (same `grabId`), on any instance, for as long as the grab ' +
+    'is readable. A refusal took nothing and is decided afresh on retry. A 503 UNAVAILABLE (Redis did not answer ' +
+    'in time, a sale is paused for reconciliation, or its outbox is backlogged) comes with `Retry-After`; its ' +
+    'message says whether nothing was taken or the outcome is not known yet — a retry with the same key then ' +
+    'learns it.',
   tags: ['grabs'],
   auth: 'user',
   request: {
     params: z.strictObject({ id: z.string().max(128).describe('The coupon id (a ULID).') }),
     headers: z.object({
+      'idempotency-key': z
+        .string()
+        .regex(/^[A-Za-z0-9._:-]{1,64}$/, '1 to 64 characters of A-Z a-z 0-9 . _ : -')
+        .optional()
+        .describe('Makes retries safe: the same key never takes a second unit and gets the same 202.'),
       traceparent: z
         .string()
         .optional()
@@ -37,7 +48,7 @@ export const grabContract = defineContract({
       headers: { location: 'Where the grab result is: /api/v1/grabs/{grabId}' },
     },
   },
-  errors: ['NOT_FOUND', 'SOLD_OUT', 'LIMIT_REACHED', 'INACTIVE', 'NOT_STARTED', 'ENDED', 'RATE_LIMITED'],
+  errors: ['NOT_FOUND', 'SOLD_OUT', 'LIMIT_REACHED', 'INACTIVE', 'NOT_STARTED', 'ENDED', 'RATE_LIMITED', 'UNAVAILABLE'],
 });
 
 export const grabCouponContracts = [grabContract];

@@ -18,13 +18,35 @@ export interface GrabDeps {
 /** W3C trace context, version 00 (anything else is dropped rather than passed on). */
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-const REFUSALS: Record<Exclude<GrabRefusal, 'NOT_STARTED' | 'RATE_LIMITED'>, AppError> = {
+const REFUSALS: Record<Exclude<GrabRefusal, 'NOT_STARTED' | 'RATE_LIMITED' | 'PAUSED' | 'UNAVAILABLE'>, AppError> = {
   NOT_FOUND: new AppError('NOT_FOUND', 'No such coupon, or it is not on sale.'),
   INACTIVE: new AppError('INACTIVE', 'This coupon is not on sale right now.'),
   ENDED: new AppError('ENDED', 'The sale of this coupon has ended.'),
   LIMIT_REACHED: new AppError('LIMIT_REACHED', 'You already hold as many of this coupon as allowed.'),
   SOLD_OUT: new AppError('SOLD_OUT', 'This coupon is sold out.'),
+  BACKLOGGED: new AppError(
+    'UNAVAILABLE',
+    'Orders are not being written fast enough right now; nothing was taken. Retry after the time in Retry-After.',
+    { retryAfterSeconds: 2 },
+  ),
 };
+
+/**
+ * The 503s of a grab Redis did not answer in time. Either the fence made sure nothing was taken,
+ * or Redis stayed out of reach and the outcome is open: a retry with the same Idempotency-Key
+ * (the grab id derives from it) is answered from the grab if it was taken.
+ */
+const NOTHING_TAKEN = new AppError(
+  'UNAVAILABLE',
+  'The sale did not answer in time; nothing was taken. Retry after the time in Retry-After.',
+  { retryAfterSeconds: 1 },
+);
+const OUTCOME_UNKNOWN = new AppError(
+  'UNAVAILABLE',
+  'The sale did not answer in time and whether this grab took a unit is not known yet. Retry with the same ' +
+    'Idempotency-Key to learn it (a taken unit is answered 202 and never taken twice).',
+  { retryAfterSeconds: 2 },
+);
 
 /** 429 with `Retry-After`: the seconds until the emptiest bucket has a token again (at least 1). */
 function rateLimited(retryAfterMs: number): AppError {
@@ -44,6 +66,7 @@ export function grabRoutes(deps: GrabDeps): Route[] {
         if (!isCouponId(couponId)) throw REFUSALS.NOT_FOUND;
         if (deps.soldOut.isSoldOut(couponId)) throw REFUSALS.SOLD_OUT;
         const { traceparent } = headers;
+        const idempotencyKey = headers['idempotency-key'];
         const ip = clientIp(req.headers, req.socket.remoteAddress, deps.trustedProxyHops);
         const outcome = await deps.flow.grab({ couponId, userId: caller.userId, ip }, (flow) =>
           deps.sale.grab(
@@ -51,6 +74,7 @@ export function grabRoutes(deps: GrabDeps): Route[] {
             caller.userId,
             typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : '',
             flow,
+            idempotencyKey,
           ),
         );
         if (outcome.ok) {
@@ -61,9 +85,15 @@ export function grabRoutes(deps: GrabDeps): Route[] {
           };
         }
         if (outcome.refusal === 'RATE_LIMITED') throw rateLimited(outcome.retryAfterMs);
+        if (outcome.refusal === 'UNAVAILABLE') throw outcome.nothingTaken ? NOTHING_TAKEN : OUTCOME_UNKNOWN;
         if (outcome.refusal === 'NOT_STARTED') {
           throw new AppError('NOT_STARTED', 'The sale of this coupon has not started yet.', {
-            retryAfterSeconds: Math.max(1, Math.ceil((outcome.startsInMs ?? 1000) / 1000)),
+            retryAfterSeconds: Math.max(1, Math.ceil((outcome.retryInMs ?? 1000) / 1000)),
+          });
+        }
+        if (outcome.refusal === 'PAUSED') {
+          throw new AppError('UNAVAILABLE', 'The sale of this coupon is paused for a moment; nothing was taken.', {
+            retryAfterSeconds: Math.max(1, Math.ceil((outcome.retryInMs ?? 1000) / 1000)),
           });
         }
         if (outcome.refusal === 'SOLD_OUT') deps.soldOut.mark(couponId);

@@ -22,6 +22,7 @@ export class GrabReader {
     const couponId = couponOfGrab(grabId);
     if (couponId === undefined) return undefined;
     const status = await this.#sale.redis.hget(couponKeys(couponId).grab(grabId), 'status');
-    return status === null ? undefined : (status as GrabStatus);
+    // VOID: an attempt that took nothing (see the grab's fence) — no grab to show.
+    return status === null || status === 'VOID' ? undefined : (status as GrabStatus);
   }
 }

@@ -154,14 +154,18 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     fn = await start();
     asAlice = await bearer(alice);
     asBob = await bearer(bob);
-    await sale.preheat(couponId, {
-      status: 'active',
-      type: 'normal',
-      perUserLimit: 2,
-      startMs: 0,
-      endMs: 0,
-      totalStock: 5,
-    });
+    await sale.preheat(
+      couponId,
+      {
+        status: 'active',
+        type: 'normal',
+        perUserLimit: 2,
+        startMs: 0,
+        endMs: 0,
+        totalStock: 5,
+      },
+      async () => 0,
+    );
   });
   afterAll(async () => {
     for (const s of running) {
@@ -234,7 +238,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     expect(first).toMatchObject({ event: 'status', id: 'QUEUED' });
     expect(JSON.parse(first?.data ?? '')).toMatchObject({ grabId, couponId, status: 'QUEUED' });
 
-    expect(await sale.succeed(grabId, 'order-1')).toBe(true);
+    expect(await sale.succeed(grabId, alice, 'order-1')).toBe('marked');
     const settled = await stream.nextEvent();
     expect(settled).toMatchObject({ event: 'status', id: 'SUCCEEDED' });
     expect(JSON.parse(settled?.data ?? '')).toMatchObject({ grabId, status: 'SUCCEEDED', orderId: 'order-1' });

@@ -3,7 +3,7 @@ import type { ConfigStore } from '@couponkill/config';
 import { pingMysql, pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
 import { OrderStore } from '@couponkill/orders';
-import { createRedis } from '@couponkill/redis';
+import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { ordersConfigSchema } from './config.js';
 import { ordersRoutes } from './handlers.js';
@@ -17,6 +17,7 @@ export async function createOrders(config: ConfigStore<typeof ordersConfigSchema
   const settings = config.current;
   const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
+  await assertNoEviction(redis);
   const verify = verifierFrom(settings.auth);
   health.addCheck('redis', pingRedis(redis));
   for (const [name, pool] of orders.namedPools()) health.addCheck(name, pingMysql(pool));

@@ -94,7 +94,11 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
   async function coupon(totalStock: number, perUserLimit: number): Promise<string> {
     const couponId = ulid();
     grabs.set(couponId, []);
-    await sale.preheat(couponId, { status: 'active', type: 'normal', perUserLimit, startMs: 0, endMs: 0, totalStock });
+    await sale.preheat(
+      couponId,
+      { status: 'active', type: 'normal', perUserLimit, startMs: 0, endMs: 0, totalStock },
+      async () => 0,
+    );
     return couponId;
   }
 
@@ -117,7 +121,7 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
     ]);
     const orderId = written.get(outcome.grabId);
     if (orderId === undefined) throw new Error('order not written');
-    expect(await sale.succeed(outcome.grabId, orderId)).toBe(true);
+    expect(await sale.succeed(outcome.grabId, userId, orderId)).toBe('marked');
     return { grabId: outcome.grabId, orderId };
   }
 

@@ -39,14 +39,18 @@ describe('outbox relay on real Redis and Kafka', () => {
 
   async function grabs(n: number): Promise<{ couponId: string; grabIds: string[] }> {
     const couponId = ulid();
-    await sale.preheat(couponId, {
-      status: 'active',
-      type: 'normal',
-      perUserLimit: 1,
-      startMs: 0,
-      endMs: 0,
-      totalStock: n,
-    });
+    await sale.preheat(
+      couponId,
+      {
+        status: 'active',
+        type: 'normal',
+        perUserLimit: 1,
+        startMs: 0,
+        endMs: 0,
+        totalStock: n,
+      },
+      async () => 0,
+    );
     const grabIds: string[] = [];
     for (let i = 0; i < n; i++) {
       const outcome = await sale.grab(couponId, `user-${i}`);

@@ -8,7 +8,7 @@ const report = z.strictObject({
   liveOrders: z.int(),
   ordersByStatus: z.record(z.string(), z.int()),
   redis: z.strictObject({ present: z.boolean(), stockLeft: z.int().nullable(), expectedStockLeft: z.int() }),
-  inFlight: z.strictObject({ outbox: z.int(), consumerLag: z.int() }),
+  inFlight: z.strictObject({ outbox: z.int(), consumerLag: z.int(), queued: z.int(), deadLetters: z.int() }),
   userMismatches: z.int(),
   repaired: z.boolean(),
   actions: z.array(z.string()),
@@ -20,8 +20,9 @@ export const reconcileContract = defineContract({
   operationId: 'reconcile',
   summary: 'Job: compare the sale state in Redis with the orders in MySQL, and repair it',
   description:
-    'Called on a schedule with the job token; not routed from the public gateway. Repairs only when nothing is ' +
-    'in flight (outbox and consumer lag empty).',
+    "Called on a schedule with the job token; not routed from the public gateway. A repair pauses the coupon's " +
+    'grabs (503 with Retry-After) for a few seconds, waits for accepted grabs to become orders, and replaces the ' +
+    'state only if nothing changed it meanwhile; dead-lettered grabs keep their units.',
   tags: ['jobs'],
   auth: 'job',
   request: {
@@ -47,7 +48,7 @@ export const reconcileContract = defineContract({
             liveOrders: 1000,
             ordersByStatus: { UNUSED: 990, USED: 10 },
             redis: { present: true, stockLeft: 0, expectedStockLeft: 0 },
-            inFlight: { outbox: 0, consumerLag: 0 },
+            inFlight: { outbox: 0, consumerLag: 0, queued: 0, deadLetters: 0 },
             userMismatches: 0,
             repaired: false,
             actions: [],

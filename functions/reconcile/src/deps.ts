@@ -2,7 +2,7 @@ import type { ConfigStore } from '@couponkill/config';
 import { CouponStore } from '@couponkill/coupons';
 import { consumerLag, createKafka } from '@couponkill/events';
 import { OrderStore } from '@couponkill/orders';
-import { createRedis } from '@couponkill/redis';
+import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { reconcileConfigSchema } from './config.js';
 import type { ReconcileDeps } from './reconcile.js';
@@ -15,6 +15,7 @@ export async function connectReconcileDeps(
   const coupons = CouponStore.open(s.mysqlUrl, s.couponsDatabase, 2);
   const orders = OrderStore.open(s.mysqlUrl, s.orderSharding, 2);
   const redis = createRedis(s.redis, 'reconcile');
+  await assertNoEviction(redis);
   const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'reconcile' }).admin();
   await admin.connect();
   return {

@@ -118,8 +118,8 @@ try {
   const inStock = newUlid();
   const soldOut = newUlid();
   const settings = { status: 'active', type: 'normal', perUserLimit: 100, startMs: 0, endMs: 0 } as const;
-  await sale.preheat(inStock, { ...settings, totalStock: 10_000_000 });
-  await sale.preheat(soldOut, { ...settings, totalStock: 0 });
+  await sale.preheat(inStock, { ...settings, totalStock: 10_000_000 }, async () => 0);
+  await sale.preheat(soldOut, { ...settings, totalStock: 0 }, async () => 0);
   const keys = await loadKeyRing([await generateSigningKey('bench', true)]);
   const jwks = await serve((_req, res) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(keys))),

@@ -26,14 +26,18 @@ export async function benchScriptCost(
   });
   const measure = async (flow: (i: number) => GrabFlow | undefined): Promise<ScriptCost> => {
     const couponId = ulid();
-    await sale.preheat(couponId, {
-      status: 'active',
-      type: 'normal',
-      perUserLimit: 10_000,
-      startMs: 0,
-      endMs: 0,
-      totalStock: 10_000_000,
-    });
+    await sale.preheat(
+      couponId,
+      {
+        status: 'active',
+        type: 'normal',
+        perUserLimit: 10_000,
+        startMs: 0,
+        endMs: 0,
+        totalStock: 10_000_000,
+      },
+      async () => 0,
+    );
     const run = async (from: number, count: number) => {
       for (let i = from; i < from + count; i += 100) {
         await Promise.all(

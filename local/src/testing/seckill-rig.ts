@@ -190,7 +190,7 @@ export class SeckillRig {
       status: 'active',
       ...input,
     });
-    await this.sale.preheat(coupon.id, toSaleSettings(coupon));
+    await this.sale.preheat(coupon.id, toSaleSettings(coupon), async () => 0);
     return coupon;
   }
 

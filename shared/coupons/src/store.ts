@@ -159,12 +159,14 @@ export class CouponStore {
   ): Promise<Coupon | undefined> {
     return this.#whileLocked(id, async (current, connection) => {
       const next: Coupon = { ...current, ...definedOnly(patch) };
-      await beforeCommit?.(next, current);
+      // The row first, the hook (the sale state) last: only the commit can still fail after it.
       await connection.query(
         'UPDATE coupons SET name = ?, status = ?, start_at = ?, end_at = ?, total_stock = ?, per_user_limit = ? WHERE id = ?',
         [next.name, next.status, toDate(next.startAt), toDate(next.endAt), next.totalStock, next.perUserLimit, id],
       );
-      return (await lockedRow(connection, id)) ?? next;
+      const updated = (await lockedRow(connection, id)) ?? next;
+      await beforeCommit?.(updated, current);
+      return updated;
     });
   }
 

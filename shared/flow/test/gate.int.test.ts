@@ -5,7 +5,7 @@ import { endpoints, uniqueName } from '@couponkill/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRules, FlowGate, flowRulesSchema } from '../src/index.js';
 
-const ACCEPTED: GrabOutcome = { ok: true, grabId: 'g', seq: 1, acceptedAt: 0, stockLeft: 1 };
+const ACCEPTED: GrabOutcome = { ok: true, grabId: 'g', seq: 1, acceptedAt: 0, stockLeft: 1, replayed: false };
 
 async function redisMs(redis: RedisClient): Promise<number> {
   const [s, us] = await redis.time();

@@ -11,7 +11,7 @@ afterAll(() => redis.disconnect());
 
 const COUPON = '01JD7Z5Q0000000000000000AA';
 const OTHER = '01JD7Z5Q0000000000000000BB';
-const ACCEPTED: GrabOutcome = { ok: true, grabId: 'g', seq: 1, acceptedAt: 0, stockLeft: 1 };
+const ACCEPTED: GrabOutcome = { ok: true, grabId: 'g', seq: 1, acceptedAt: 0, stockLeft: 1, replayed: false };
 
 function setup(document: unknown) {
   let clock = 1000;

@@ -18,6 +18,10 @@ export function createRedis(options: RedisOptions, name = 'couponkill'): RedisCl
     connectTimeout: options.connectTimeoutMs,
     commandTimeout: options.commandTimeoutMs,
     maxRetriesPerRequest: 2,
+    // A command sent before a connection broke may have run: resending it after the reconnect
+    // could run it twice (a grab would take two units). It fails instead; the caller decides
+    // (the grab asks Redis what happened, see Sale's fence).
+    autoResendUnfulfilledCommands: false,
     ...(options.password === undefined ? {} : { password: options.password }),
   };
   switch (options.mode) {

@@ -1,7 +1,9 @@
+export { RedisClock } from './clock.js';
 export { couponKeys, couponOfGrab, grabIdOf, isCouponId, OUTBOX_REGISTRY } from './keys.js';
 export {
   type FlowWaits,
   type GrabFlow,
+  grabIdForKey,
   type GrabOutcome,
   type GrabRecord,
   type GrabRefusal,
@@ -9,4 +11,5 @@ export {
   Sale,
   type SaleOptions,
   type SaleSettings,
+  type SucceedOutcome,
 } from './sale.js';

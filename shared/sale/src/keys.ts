@@ -5,7 +5,7 @@
 export function couponKeys(couponId: string) {
   const tag = `ck:{c:${couponId}}`;
   return {
-    /** hash: status, type, limit, start_ms, end_ms, total */
+    /** hash: status, type, limit, start_ms, end_ms, total; ver (bumped by every change of stock, holders or QUEUED count), paused_until */
     meta: `${tag}:meta`,
     /** integer: units left to grab */
     stock: `${tag}:stock`,
@@ -15,7 +15,14 @@ export function couponKeys(couponId: string) {
     seqs: `${tag}:seqs`,
     /** stream: accepted grabs waiting to be published to Kafka */
     outbox: `${tag}:outbox`,
-    /** hash per grab: userId, status, seq, acceptedAt, orderId | reason */
+    /** integer: accepted grabs not yet settled (QUEUED: no order written, not compensated) */
+    queued: `${tag}:queued`,
+    /** hash: grabId → a dead-lettered grab.accepted event (JSON): held until re-driven or compensated */
+    dead: `${tag}:dead`,
+    /**
+     * hash per grab: userId, status, seq, acceptedAt, orderId | reason. No expiry while QUEUED;
+     * status VOID marks an attempt whose caller was told nothing was taken (see FENCE).
+     */
     grab: (grabId: string) => `${tag}:grab:${grabId}`,
     /**
      * Flow-control token buckets (GCRA arrival time, ms; expire once full again): the coupon's

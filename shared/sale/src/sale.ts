@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { defineScripts, type RedisClient, type TokenBucket } from '@couponkill/redis';
 import { ulid } from 'ulid';
+import { RedisClock } from './clock.js';
 import { couponKeys, couponOfGrab, grabIdOf, OUTBOX_REGISTRY } from './keys.js';
-import { GRAB, PREHEAT, RELEASE, RESTORE, SUCCEED } from './scripts.js';
+import { FENCE, GRAB, PAUSE, PREHEAT, RELEASE, REMOVE, RESTORE, SUCCEED } from './scripts.js';
 
 /** What the sale of one coupon looks like in Redis. Times are epoch ms; 0 = no bound. */
 export interface SaleSettings {
@@ -14,7 +16,16 @@ export interface SaleSettings {
 }
 
 export type GrabRefusal =
-  'NOT_FOUND' | 'INACTIVE' | 'NOT_STARTED' | 'ENDED' | 'LIMIT_REACHED' | 'SOLD_OUT' | 'RATE_LIMITED';
+  | 'NOT_FOUND'
+  | 'INACTIVE'
+  | 'NOT_STARTED'
+  | 'ENDED'
+  | 'LIMIT_REACHED'
+  | 'SOLD_OUT'
+  | 'RATE_LIMITED'
+  | 'PAUSED'
+  | 'BACKLOGGED'
+  | 'UNAVAILABLE';
 
 /**
  * The flow-control buckets that apply to one grab (absent = no rule for that dimension), kept in
@@ -41,16 +52,33 @@ export type GrabOutcome =
       readonly grabId: string;
       readonly seq: number;
       readonly acceptedAt: number;
-      readonly stockLeft: number;
+      /** Units left after this grab; undefined when the grab was answered from its record. */
+      readonly stockLeft: number | undefined;
+      /** The grab existed already (a retry with the same key, or an answer found by the fence). */
+      readonly replayed: boolean;
     }
   | { readonly ok: false; readonly refusal: 'RATE_LIMITED'; readonly waitMs: FlowWaits }
   | {
       readonly ok: false;
-      readonly refusal: Exclude<GrabRefusal, 'RATE_LIMITED'>;
-      readonly startsInMs?: number;
+      /**
+       * Redis did not answer in time. `nothingTaken`: the fence settled that this attempt took no
+       * unit and never will; otherwise the outcome is not known yet (a retry with the same
+       * Idempotency-Key learns it).
+       */
+      readonly refusal: 'UNAVAILABLE';
+      readonly nothingTaken: boolean;
+    }
+  | {
+      readonly ok: false;
+      readonly refusal: Exclude<GrabRefusal, 'RATE_LIMITED' | 'UNAVAILABLE'>;
+      /** NOT_STARTED: until the start; PAUSED: until the pause ends. */
+      readonly retryInMs?: number;
     };
 
 export type GrabStatus = 'QUEUED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/** What marking a grab SUCCEEDED did (see SUCCEED). */
+export type SucceedOutcome = 'marked' | 'already' | 'refused';
 
 export interface GrabRecord {
   readonly grabId: string;
@@ -64,33 +92,67 @@ export interface GrabRecord {
 }
 
 export interface SaleOptions {
-  /** How long a grab's result stays readable. */
+  /** How long a settled grab's result stays readable. */
   readonly recordTtlMs?: number;
-  /** Approximate cap of each outbox stream (entries are deleted once published anyway). */
-  readonly outboxMaxLength?: number;
+  /**
+   * Unpublished intents one coupon's outbox may hold; at the cap grabs are answered BACKLOGGED
+   * (503) before taking stock. Nothing is ever trimmed.
+   */
+  readonly outboxCap?: number;
   /** The set of coupons with an outbox (one per deployment; tests use their own). */
   readonly outboxRegistry?: string;
+  /**
+   * How long after it was sent a grab command may still take a unit (the script checks it on the
+   * Redis clock). Past it, plus the clock error, an unanswered grab is settled by the fence.
+   */
+  readonly grabDeadlineMs?: number;
+}
+
+/** An attempt's fence keeps asking this long past the grab's deadline before giving up. */
+const FENCE_GRACE_MS = 2000;
+const FENCE_RETRY_MS = 100;
+
+/**
+ * The grab id of an Idempotency-Key: derived from coupon, user and key, so every retry — on any
+ * instance — names the same grab record, and no one else's key can name it. ULID-shaped.
+ */
+export function grabIdForKey(couponId: string, userId: string, key: string): string {
+  const digest = createHash('sha256').update(`${couponId}\n${userId}\n${key}`).digest();
+  let n = digest.readBigUInt64BE(0) * 2n ** 64n + digest.readBigUInt64BE(8);
+  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  let out = '';
+  for (let i = 0; i < 26; i++) {
+    out = alphabet[Number(n % 32n)] + out;
+    n /= 32n;
+  }
+  return grabIdOf(couponId, out);
 }
 
 /** The sale state of every coupon, in Redis; each method is one atomic script or command. */
 export class Sale {
   readonly #redis: RedisClient;
   readonly #ttlMs: number;
-  readonly #outboxMax: number;
+  readonly #outboxCap: number;
   readonly #registry: string;
+  readonly #deadlineMs: number;
+  readonly #clock = new RedisClock();
   readonly #scripts;
 
   constructor(redis: RedisClient, options: SaleOptions = {}) {
     this.#redis = redis;
     this.#ttlMs = options.recordTtlMs ?? 24 * 3600 * 1000;
-    this.#outboxMax = options.outboxMaxLength ?? 1_000_000;
+    this.#outboxCap = options.outboxCap ?? 1_000_000;
     this.#registry = options.outboxRegistry ?? OUTBOX_REGISTRY;
+    this.#deadlineMs = options.grabDeadlineMs ?? 5000;
     this.#scripts = defineScripts(redis, {
       grab: GRAB,
+      fence: FENCE,
       release: RELEASE,
       succeed: SUCCEED,
       preheat: PREHEAT,
+      pause: PAUSE,
       restore: RESTORE,
+      remove: REMOVE,
     });
   }
 
@@ -101,18 +163,27 @@ export class Sale {
   /**
    * Writes a coupon's sale state (on create, update and preheat). The first call sets the stock;
    * later ones move it by the change of the total, and refuse a total below what is already taken.
+   * `countHeld` (orders holding a unit, from MySQL) guards the first call, and is only asked then:
+   * a coupon that has orders but no sale state lost it, and is refused (`needsReconcile`) rather
+   * than refilled to its total.
    */
   async preheat(
     couponId: string,
     s: SaleSettings,
-  ): Promise<{ readonly stockLeft: number } | { readonly belowSold: number }> {
+    countHeld: () => Promise<number>,
+  ): Promise<{ readonly stockLeft: number } | { readonly belowSold: number } | { readonly needsReconcile: number }> {
     const k = couponKeys(couponId);
-    const [outcome, value] = (await this.#scripts.preheat(
-      [k.meta, k.stock],
-      [s.status, s.type, s.perUserLimit, s.startMs, s.endMs, s.totalStock],
-    )) as [string, number];
-    if (outcome === 'BELOW_SOLD') return { belowSold: value };
+    // Registered first: the relay must know every outbox that may get an entry.
     await this.#redis.sadd(this.#registry, couponId);
+    const run = async (held: number) =>
+      (await this.#scripts.preheat(
+        [k.meta, k.stock, k.holders, k.seqs, k.queued, k.outbox],
+        [s.status, s.type, s.perUserLimit, s.startMs, s.endMs, s.totalStock, held],
+      )) as [string, number];
+    let [outcome, value] = await run(-1);
+    if (outcome === 'NEEDS_COUNT') [outcome, value] = await run(await countHeld());
+    if (outcome === 'BELOW_SOLD') return { belowSold: value };
+    if (outcome === 'NEEDS_RECONCILE') return { needsReconcile: value };
     return { stockLeft: value };
   }
 
@@ -120,66 +191,138 @@ export class Sale {
    * Decides one grab: all checks and, if it wins, stock, holder count, outbox and record at once.
    * The caller's W3C `traceparent` travels with the intent, so the order is traced to the request.
    * With `flow`, the grab also needs a token from each of its buckets (RATE_LIMITED otherwise).
+   * With `idempotencyKey`, the grab id is derived from it: a retry is answered from the grab it
+   * took before and never takes a second unit.
+   *
+   * The answer is never a guess: when Redis does not answer (timeout, cut connection), the fence
+   * finds out on Redis whether this attempt took a unit (→ ok) or makes sure it never will
+   * (→ UNAVAILABLE with `nothingTaken`). Only when Redis stays out of reach past the deadline is
+   * the outcome unknown (`nothingTaken: false`).
    */
-  async grab(couponId: string, userId: string, traceparent = '', flow?: GrabFlow): Promise<GrabOutcome> {
+  async grab(
+    couponId: string,
+    userId: string,
+    traceparent = '',
+    flow?: GrabFlow,
+    idempotencyKey?: string,
+  ): Promise<GrabOutcome> {
     const k = couponKeys(couponId);
-    const grabId = grabIdOf(couponId, ulid());
-    const [outcome, a, b, c] = (await this.#scripts.grab(
-      [
-        k.meta,
-        k.stock,
-        k.holders,
-        k.seqs,
-        k.outbox,
-        k.grab(grabId),
-        k.flowCoupon,
-        k.flowUser(userId),
-        k.flowIp(flow?.clientIp ?? ''),
-      ],
-      [
-        userId,
-        grabId,
-        this.#ttlMs,
-        this.#outboxMax,
-        traceparent,
-        flow?.coupon?.ratePerSecond ?? 0,
-        flow?.coupon?.burst ?? 0,
-        flow?.user?.ratePerSecond ?? 0,
-        flow?.user?.burst ?? 0,
-        flow?.ip?.ratePerSecond ?? 0,
-        flow?.ip?.burst ?? 0,
-      ],
-    )) as [string, number, number, number];
+    const grabId =
+      idempotencyKey === undefined ? grabIdOf(couponId, ulid()) : grabIdForKey(couponId, userId, idempotencyKey);
+    const attempt = ulid();
+    const sentAt = Date.now();
+    const redisNow = this.#clock.toRedis(sentAt);
+    if (redisNow === undefined) void this.#calibrate();
+    const deadline = redisNow === undefined ? 0 : redisNow + this.#deadlineMs;
+    let reply: [string, number, number, number];
+    try {
+      reply = (await this.#scripts.grab(
+        [
+          k.meta,
+          k.stock,
+          k.holders,
+          k.seqs,
+          k.outbox,
+          k.grab(grabId),
+          k.flowCoupon,
+          k.flowUser(userId),
+          k.flowIp(flow?.clientIp ?? ''),
+          k.queued,
+        ],
+        [
+          userId,
+          grabId,
+          attempt,
+          deadline,
+          this.#outboxCap,
+          traceparent,
+          flow?.coupon?.ratePerSecond ?? 0,
+          flow?.coupon?.burst ?? 0,
+          flow?.user?.ratePerSecond ?? 0,
+          flow?.user?.burst ?? 0,
+          flow?.ip?.ratePerSecond ?? 0,
+          flow?.ip?.burst ?? 0,
+        ],
+      )) as [string, number, number, number];
+    } catch {
+      // Whatever failed — a timeout, a cut connection, an error inside the script — the grab may
+      // have run; only Redis can tell.
+      return this.#fence(grabId, userId, attempt, sentAt + this.#deadlineMs + FENCE_GRACE_MS);
+    }
+    const [outcome, a, b, c] = reply;
     switch (outcome) {
       case 'OK':
-        return { ok: true, grabId, seq: a, acceptedAt: b, stockLeft: c };
+        this.#clock.observe(b, sentAt, Date.now());
+        return { ok: true, grabId, seq: a, acceptedAt: b, stockLeft: c, replayed: false };
+      case 'EXISTING':
+        return { ok: true, grabId, seq: a, acceptedAt: b, stockLeft: undefined, replayed: true };
       case 'NOT_STARTED':
-        return { ok: false, refusal: 'NOT_STARTED', startsInMs: a };
+      case 'PAUSED':
+        return { ok: false, refusal: outcome, retryInMs: a };
       case 'RATE_LIMITED':
         return { ok: false, refusal: 'RATE_LIMITED', waitMs: { coupon: a, user: b, ip: c } };
+      case 'EXPIRED':
+      case 'VOIDED':
+        // Its caller stopped waiting for this command; it took nothing.
+        return { ok: false, refusal: 'UNAVAILABLE', nothingTaken: true };
       default:
-        return { ok: false, refusal: outcome as Exclude<GrabRefusal, 'RATE_LIMITED' | 'NOT_STARTED'> };
+        return { ok: false, refusal: outcome as Exclude<GrabRefusal, 'RATE_LIMITED' | 'UNAVAILABLE'> };
+    }
+  }
+
+  /** A first reading of the Redis clock, so even the first grabs carry a deadline. */
+  async #calibrate(): Promise<void> {
+    const sentAt = Date.now();
+    try {
+      const [seconds, micros] = await this.#redis.time();
+      this.#clock.observe(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000), sentAt, Date.now());
+    } catch {
+      // The next grab tries again.
     }
   }
 
   /**
-   * Records the order of a grab; false when the grab was already settled otherwise. The record is
-   * kept `keepForMs` (at least the order's validity, so a cancel or an expiry can still release
-   * its unit exactly once through it).
+   * Settles an unanswered grab: asks Redis, on the same connection (after the grab, should it
+   * still be queued there), whether the grab record exists, and voids it for this attempt if not.
    */
-  async succeed(grabId: string, orderId: string, keepForMs = this.#ttlMs): Promise<boolean> {
-    const couponId = requireCoupon(grabId);
-    return (
-      (await this.#scripts.succeed(
-        [couponKeys(couponId).grab(grabId)],
-        [orderId, Math.max(keepForMs, this.#ttlMs)],
-      )) === 1
+  async #fence(grabId: string, userId: string, attempt: string, giveUpAt: number): Promise<GrabOutcome> {
+    const record = couponKeys(requireCoupon(grabId)).grab(grabId);
+    const voidTtlMs = this.#deadlineMs + FENCE_GRACE_MS + 60_000;
+    for (;;) {
+      try {
+        const [state, seq, acceptedAt] = (await this.#scripts.fence([record], [userId, attempt, voidTtlMs])) as [
+          string,
+          number,
+          number,
+        ];
+        if (state === 'TAKEN') return { ok: true, grabId, seq, acceptedAt, stockLeft: undefined, replayed: true };
+        return { ok: false, refusal: 'UNAVAILABLE', nothingTaken: true };
+      } catch {
+        if (Date.now() >= giveUpAt) return { ok: false, refusal: 'UNAVAILABLE', nothingTaken: false };
+        await new Promise((resolve) => setTimeout(resolve, FENCE_RETRY_MS));
+      }
+    }
+  }
+
+  /**
+   * Records the order of a QUEUED grab. `already`: a redelivery of a grab already marked with this
+   * order; `refused`: the grab was compensated meanwhile (or is not this user's) — the order must
+   * not stand. The record is kept `keepForMs` (at least the order's validity, so a cancel or an
+   * expiry can still release its unit exactly once through it).
+   */
+  async succeed(grabId: string, userId: string, orderId: string, keepForMs = this.#ttlMs): Promise<SucceedOutcome> {
+    const k = couponKeys(requireCoupon(grabId));
+    const marked = await this.#scripts.succeed(
+      [k.grab(grabId), k.queued, k.meta],
+      [orderId, Math.max(keepForMs, this.#ttlMs), userId],
     );
+    return marked === 1 ? 'marked' : marked === 0 ? 'already' : 'refused';
   }
 
   /**
    * Gives the unit and the user's slot back exactly once: a QUEUED grab whose order can never be
-   * written (→ FAILED), or a SUCCEEDED grab whose order was cancelled or expired.
+   * written (→ FAILED), or the grab of an order that was cancelled or expired (`from` SUCCEEDED;
+   * also releases a record still QUEUED whose order was committed but not yet marked).
    */
   async release(
     grabId: string,
@@ -188,8 +331,8 @@ export class Sale {
   ): Promise<boolean> {
     const k = couponKeys(requireCoupon(grabId));
     const released = await this.#scripts.release(
-      [k.stock, k.holders, k.grab(grabId)],
-      [userId, change.from, change.to, change.reason, change.orderId ?? ''],
+      [k.stock, k.holders, k.grab(grabId), k.queued, k.meta],
+      [userId, change.from, change.to, change.reason, change.orderId ?? '', this.#ttlMs],
     );
     return released === 1;
   }
@@ -198,7 +341,9 @@ export class Sale {
     const couponId = couponOfGrab(grabId);
     if (couponId === undefined) return undefined;
     const fields = await this.#redis.hgetall(couponKeys(couponId).grab(grabId));
-    if (fields['status'] === undefined || fields['userId'] === undefined) return undefined;
+    // A VOID record stands for an attempt that took nothing: there is no grab to show.
+    if (fields['status'] === undefined || fields['status'] === 'VOID' || fields['userId'] === undefined)
+      return undefined;
     return {
       grabId,
       couponId,
@@ -224,19 +369,53 @@ export class Sale {
     return this.#redis.xlen(couponKeys(couponId).outbox);
   }
 
+  /** Accepted grabs of the coupon whose order is neither written nor compensated yet. */
+  async queuedCount(couponId: string): Promise<number> {
+    return Number((await this.#redis.get(couponKeys(couponId).queued)) ?? 0);
+  }
+
+  /** Dead-lettered grabs of the coupon (they hold their unit until re-driven or compensated). */
+  async deadLetters(couponId: string): Promise<Array<{ grabId: string; userId: string }>> {
+    const entries = await this.#redis.hgetall(couponKeys(couponId).dead);
+    return Object.entries(entries).map(([grabId, json]) => {
+      let userId = '';
+      try {
+        const parsed = (JSON.parse(json) as { userId?: unknown }).userId;
+        if (typeof parsed === 'string') userId = parsed;
+      } catch {
+        // unreadable: counted for the coupon, not for a user
+      }
+      return { grabId, userId };
+    });
+  }
+
+  /**
+   * Holds the coupon's grabs for `ms` (answered PAUSED) and returns the version of its state, or
+   * undefined when it has none. `ms` 0 lifts the pause.
+   */
+  async pause(couponId: string, ms: number): Promise<number | undefined> {
+    const [version] = (await this.#scripts.pause([couponKeys(couponId).meta], [ms])) as [number, number];
+    return version < 0 ? undefined : version;
+  }
+
   /**
    * Replaces the sale state with one rebuilt elsewhere (from the orders in MySQL): settings,
-   * units left, and per user the coupons held and the highest sequence number used.
+   * units left, and per user the coupons held and the highest sequence number used — only if
+   * nothing changed the state since `expectedVersion` was read (see `pause`). Lifts the pause.
+   * False when the state changed meanwhile.
    */
   async restore(
     couponId: string,
     s: SaleSettings,
     state: { stockLeft: number; users: ReadonlyArray<{ userId: string; held: number; seq: number }> },
-  ): Promise<void> {
+    expectedVersion: number | undefined,
+  ): Promise<boolean> {
     const k = couponKeys(couponId);
-    await this.#scripts.restore(
+    await this.#redis.sadd(this.#registry, couponId);
+    const restored = await this.#scripts.restore(
       [k.meta, k.stock, k.holders, k.seqs],
       [
+        expectedVersion ?? -1,
         s.status,
         s.type,
         s.perUserLimit,
@@ -248,7 +427,7 @@ export class Sale {
         ...state.users.flatMap((u) => [u.userId, u.held, u.seq]),
       ],
     );
-    await this.#redis.sadd(this.#registry, couponId);
+    return restored === 1;
   }
 
   /** Units left, or undefined when the coupon has no sale state (not preheated). */
@@ -257,11 +436,21 @@ export class Sale {
     return value === null ? undefined : Number(value);
   }
 
-  /** Drops a coupon's sale state (the coupon was deleted). */
-  async remove(couponId: string): Promise<void> {
+  /**
+   * Drops a coupon's sale state (the coupon is being deleted), unless accepted grabs are still on
+   * their way to becoming orders: then nothing is removed and `busy` says what is in flight.
+   */
+  async remove(
+    couponId: string,
+  ): Promise<{ readonly removed: true } | { readonly busy: { outbox: number; queued: number; deadLetters: number } }> {
     const k = couponKeys(couponId);
-    await this.#redis.del(k.meta, k.stock, k.holders, k.seqs, k.outbox);
+    const [outcome, outbox, queued, deadLetters] = (await this.#scripts.remove(
+      [k.meta, k.stock, k.holders, k.seqs, k.outbox, k.queued, k.dead],
+      [],
+    )) as [string, number, number, number];
+    if (outcome === 'BUSY') return { busy: { outbox, queued, deadLetters } };
     await this.#redis.srem(this.#registry, couponId);
+    return { removed: true };
   }
 }
 

@@ -9,36 +9,56 @@ import { TOKEN_BUCKET_LUA } from '@couponkill/redis';
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
- * The grab: checks and takes in one atomic step.
+ * The grab: checks and takes in one atomic step, at most once per grab id.
  * KEYS: meta, stock, holders, seqs, outbox, grab record,
- *       flow buckets of the coupon, of this user on it, of this client address on it
- * ARGV: userId, grabId, record TTL ms, outbox max length (approximate trim), traceparent ('' = none),
- *       then rate per second and burst of each of the three buckets (rate 0 = no rule)
- * Returns { outcome, a, b, c } — OK: seq, acceptedAt, stockLeft; NOT_STARTED: ms until start;
- * RATE_LIMITED: ms until the coupon's, the user's, the address's bucket has a token (0 = has one).
+ *       flow buckets of the coupon, of this user on it, of this client address on it, queued count
+ * ARGV: userId, grabId, attempt id, deadline (Redis clock, epoch ms; 0 = none), outbox cap,
+ *       traceparent ('' = none), then rate per second and burst of each of the three buckets
+ *       (rate 0 = no rule)
+ * Returns { outcome, a, b, c } — OK and EXISTING: seq, acceptedAt, stockLeft (-1 for EXISTING);
+ * NOT_STARTED: ms until start; RATE_LIMITED: ms until the coupon's, the user's, the address's
+ * bucket has a token (0 = has one); PAUSED: ms until the pause ends.
+ *
+ * A grab id that already has a record is answered from it (EXISTING) and takes nothing: a retry
+ * with the same Idempotency-Key, or a command the client sent twice, never takes a second unit.
+ * A record voided by FENCE for this very attempt (its caller has answered "nothing was taken")
+ * turns the late command away (VOIDED); a voided record of another attempt is a retry's to take.
+ * Past its deadline the command does nothing (EXPIRED): the caller has stopped waiting for it.
  *
  * Flow control sits after the checks that write nothing (unknown, inactive, outside the window)
  * and before the per-user limit and the stock: a rate-limited grab takes nothing and writes
- * nothing, and tokens are taken from every bucket only when all of them have one.
+ * nothing, and tokens are taken from every bucket only when all of them have one. The outbox cap
+ * comes last before taking: a backlog Kafka cannot drain is answered BACKLOGGED (503), never
+ * trimmed, so an accepted intent is never dropped.
  */
 export const GRAB = {
-  keys: 9,
+  keys: 10,
   lua: `
 ${TOKEN_BUCKET_LUA}
 ${NOW}
-local meta = redis.call('HMGET', KEYS[1], 'status', 'limit', 'start_ms', 'end_ms')
+local deadline = tonumber(ARGV[4])
+if deadline > 0 and now > deadline then return {'EXPIRED', 0, 0, 0} end
+local record = redis.call('HMGET', KEYS[6], 'status', 'userId', 'seq', 'acceptedAt')
+if record[1] then
+  if record[2] ~= ARGV[1] then return {'NOT_FOUND', 0, 0, 0} end
+  if record[1] ~= 'VOID' then return {'EXISTING', tonumber(record[3]), tonumber(record[4]), -1} end
+  if redis.call('HEXISTS', KEYS[6], 'void:' .. ARGV[3]) == 1 then return {'VOIDED', 0, 0, 0} end
+end
+local meta = redis.call('HMGET', KEYS[1], 'status', 'limit', 'start_ms', 'end_ms', 'paused_until')
 if not meta[1] then return {'NOT_FOUND', 0, 0, 0} end
 if meta[1] ~= 'active' then return {'INACTIVE', 0, 0, 0} end
+local paused_until = tonumber(meta[5] or '0')
+if paused_until > now then return {'PAUSED', paused_until - now, 0, 0} end
 local start_ms, end_ms = tonumber(meta[3]), tonumber(meta[4])
 if start_ms > 0 and now < start_ms then return {'NOT_STARTED', start_ms - now, 0, 0} end
 if end_ms > 0 and now >= end_ms then return {'ENDED', 0, 0, 0} end
-if ARGV[6] ~= '0' or ARGV[8] ~= '0' or ARGV[10] ~= '0' then
+if ARGV[7] ~= '0' or ARGV[9] ~= '0' or ARGV[11] ~= '0' then
   local fnow = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
   local waits, tats, limited = {0, 0, 0}, {}, false
   for i = 1, 3 do
-    local rate = tonumber(ARGV[4 + i * 2])
+    local rate = tonumber(ARGV[5 + i * 2])
     if rate > 0 then
-      local wait, tat = bucket_wait(KEYS[6 + i], fnow, rate, tonumber(ARGV[5 + i * 2]))
+      local wait, tat = bucket_wait(KEYS[6 + i], fnow, rate, tonumber(ARGV[6 + i * 2]))
       if wait > 0 then
         waits[i] = math.ceil(wait)
         limited = true
@@ -48,74 +68,135 @@ if ARGV[6] ~= '0' or ARGV[8] ~= '0' or ARGV[10] ~= '0' then
   end
   if limited then return {'RATE_LIMITED', waits[1], waits[2], waits[3]} end
   for i = 1, 3 do
-    if tats[i] then bucket_take(KEYS[6 + i], fnow, tonumber(ARGV[4 + i * 2]), tats[i]) end
+    if tats[i] then bucket_take(KEYS[6 + i], fnow, tonumber(ARGV[5 + i * 2]), tats[i]) end
   end
 end
 local held = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
 if held >= tonumber(meta[2]) then return {'LIMIT_REACHED', 0, 0, 0} end
 local stock = tonumber(redis.call('GET', KEYS[2]) or '0')
 if stock <= 0 then return {'SOLD_OUT', 0, 0, 0} end
+if redis.call('XLEN', KEYS[5]) >= tonumber(ARGV[5]) then return {'BACKLOGGED', 0, 0, 0} end
 redis.call('DECR', KEYS[2])
 redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+redis.call('INCR', KEYS[10])
+redis.call('HINCRBY', KEYS[1], 'ver', 1)
 local seq = redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
-if ARGV[5] ~= '' then
-  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', 'grabId', ARGV[2], 'userId', ARGV[1], 'seq', seq, 'acceptedAt', now, 'traceparent', ARGV[5])
+if ARGV[6] ~= '' then
+  redis.call('XADD', KEYS[5], '*', 'grabId', ARGV[2], 'userId', ARGV[1], 'seq', seq, 'acceptedAt', now, 'traceparent', ARGV[6])
 else
-  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', 'grabId', ARGV[2], 'userId', ARGV[1], 'seq', seq, 'acceptedAt', now)
+  redis.call('XADD', KEYS[5], '*', 'grabId', ARGV[2], 'userId', ARGV[1], 'seq', seq, 'acceptedAt', now)
 end
+-- No expiry while QUEUED: the record is what the order worker, a cancel and reconciliation find
+-- the grab by; it gets one once settled.
 redis.call('HSET', KEYS[6], 'userId', ARGV[1], 'status', 'QUEUED', 'seq', seq, 'acceptedAt', now)
-redis.call('PEXPIRE', KEYS[6], ARGV[3])
+redis.call('PERSIST', KEYS[6])
 return {'OK', seq, now, stock - 1}`,
 };
 
 /**
- * Gives a grab's unit of stock and the user's slot back, exactly once: only a grab still QUEUED
- * (no order written) or SUCCEEDED with the given order (a cancelled order) is released.
- * KEYS: stock, holders, grab record   ARGV: userId, expected status, new status, reason, orderId
+ * Settles the fate of a grab whose GRAB command got no answer in time: if the grab record
+ * exists, the grab was taken (answered from the record); otherwise a VOID record is left that
+ * turns this attempt's command away should it still arrive (see GRAB), so "nothing was taken"
+ * stays true. Runs on the same connection after the GRAB, so it also sees a GRAB still queued.
+ * KEYS: grab record   ARGV: userId, attempt id, void record TTL ms
+ * Returns { 'TAKEN', seq, acceptedAt, status } or { 'VOID', 0, 0, '' }.
+ */
+export const FENCE = {
+  keys: 1,
+  lua: `
+local record = redis.call('HMGET', KEYS[1], 'status', 'userId', 'seq', 'acceptedAt')
+if record[1] and record[1] ~= 'VOID' and record[2] == ARGV[1] then
+  return {'TAKEN', tonumber(record[3]), tonumber(record[4]), record[1]}
+end
+if record[1] and record[2] ~= ARGV[1] then return {'VOID', 0, 0, ''} end
+redis.call('HSET', KEYS[1], 'status', 'VOID', 'userId', ARGV[1], 'void:' .. ARGV[2], '1')
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return {'VOID', 0, 0, ''}`,
+};
+
+/**
+ * Gives a grab's unit of stock and the user's slot back, exactly once. `from` QUEUED: a grab
+ * whose order can never be written (→ FAILED). `from` SUCCEEDED: the order was cancelled or
+ * expired; its record may still be QUEUED when the worker committed the order but had not yet
+ * marked the grab (a cancel in that window must still release it, and SUCCEED then leaves the
+ * record alone).
+ * KEYS: stock, holders, grab record, queued count, meta (its version is bumped)
+ * ARGV: userId, expected status, new status, reason, orderId, record TTL ms
  * Returns 1 when it released, 0 when it had already happened (or never applied).
  */
 export const RELEASE = {
-  keys: 3,
+  keys: 5,
   lua: `
 local record = redis.call('HMGET', KEYS[3], 'status', 'userId', 'orderId')
-if record[1] ~= ARGV[2] or record[2] ~= ARGV[1] then return 0 end
-if ARGV[2] == 'SUCCEEDED' and record[3] ~= ARGV[5] then return 0 end
+if record[2] ~= ARGV[1] then return 0 end
+local was = record[1]
+if ARGV[2] == 'SUCCEEDED' then
+  if was == 'SUCCEEDED' then
+    if record[3] ~= ARGV[5] then return 0 end
+  elseif was ~= 'QUEUED' then
+    return 0
+  end
+elseif was ~= ARGV[2] then
+  return 0
+end
 redis.call('INCR', KEYS[1])
 local held = redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
 if held <= 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
+if was == 'QUEUED' and redis.call('DECR', KEYS[4]) < 0 then redis.call('SET', KEYS[4], 0) end
+if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HINCRBY', KEYS[5], 'ver', 1) end
 redis.call('HSET', KEYS[3], 'status', ARGV[3], 'reason', ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], 'orderId', ARGV[5]) end
+if redis.call('PTTL', KEYS[3]) < 0 then redis.call('PEXPIRE', KEYS[3], ARGV[6]) end
 return 1`,
 };
 
 /**
- * Marks a grab SUCCEEDED with its order, unless it was already settled.
- * KEYS: grab record   ARGV: orderId, record TTL ms
+ * Marks a QUEUED grab SUCCEEDED with its order. The record then expires `keep` ms on (a cancel
+ * or an expiry releases through it until then).
+ * KEYS: grab record, queued count, meta (its version is bumped)   ARGV: orderId, record TTL ms, userId
+ * Returns 1 (marked now), 0 (already SUCCEEDED or CANCELLED with this order: a redelivery), or
+ * -1 (the grab was compensated, or is not this user's: the order must not stand).
  */
 export const SUCCEED = {
-  keys: 1,
+  keys: 3,
   lua: `
-local status = redis.call('HGET', KEYS[1], 'status')
-if status == 'QUEUED' or status == false then
+local record = redis.call('HMGET', KEYS[1], 'status', 'userId', 'orderId')
+if record[2] ~= ARGV[3] then return -1 end
+if record[1] == 'QUEUED' then
   redis.call('HSET', KEYS[1], 'status', 'SUCCEEDED', 'orderId', ARGV[1])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  if redis.call('DECR', KEYS[2]) < 0 then redis.call('SET', KEYS[2], 0) end
+  if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'ver', 1) end
   return 1
 end
-return 0`,
+if (record[1] == 'SUCCEEDED' or record[1] == 'CANCELLED') and record[3] == ARGV[1] then return 0 end
+return -1`,
 };
 
 /**
  * Writes the sale state of a coupon. Stock is set only the first time (a repeated preheat during
  * a sale must never refill it); a changed total moves the remaining stock by the difference,
- * refused when more units are already taken than the new total.
- * KEYS: meta, stock   ARGV: status, type, limit, start_ms, end_ms, total
- * Returns { 'OK', stockLeft } or { 'BELOW_SOLD', sold }.
+ * refused when more units are already taken than the new total. Without sale state, a coupon
+ * with live orders or leftovers of an earlier state is refused: its state must be rebuilt from
+ * the orders (reconciliation), never refilled to the full total.
+ * KEYS: meta, stock, holders, seqs, queued count, outbox
+ * ARGV: status, type, limit, start_ms, end_ms, total, orders holding a unit in MySQL (-1 = not
+ *       counted yet: only needed when there is no sale state, answered NEEDS_COUNT then)
+ * Returns { 'OK', stockLeft }, { 'BELOW_SOLD', sold }, { 'NEEDS_COUNT', 0 } or
+ * { 'NEEDS_RECONCILE', orders }.
  */
 export const PREHEAT = {
-  keys: 2,
+  keys: 6,
   lua: `
 local previous = tonumber(redis.call('HGET', KEYS[1], 'total') or '-1')
 local total = tonumber(ARGV[6])
 if previous < 0 then
+  local live = tonumber(ARGV[7])
+  if live < 0 then return {'NEEDS_COUNT', 0} end
+  if live > 0 or redis.call('EXISTS', KEYS[2], KEYS[3], KEYS[4]) > 0 or tonumber(redis.call('GET', KEYS[5]) or '0') > 0
+    or redis.call('XLEN', KEYS[6]) > 0 then
+    return {'NEEDS_RECONCILE', live}
+  end
   redis.call('SET', KEYS[2], total)
 elseif previous ~= total then
   local left = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -124,26 +205,67 @@ elseif previous ~= total then
   redis.call('INCRBY', KEYS[2], total - previous)
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'type', ARGV[2], 'limit', ARGV[3], 'start_ms', ARGV[4], 'end_ms', ARGV[5], 'total', total)
+redis.call('HINCRBY', KEYS[1], 'ver', 1)
 return {'OK', tonumber(redis.call('GET', KEYS[2]))}`,
 };
 
 /**
+ * Holds the grabs of a coupon for `ms` (they are answered PAUSED, 503 with Retry-After) and
+ * returns the state version, so reconciliation can rebuild the state while nothing is taken.
+ * KEYS: meta   ARGV: ms (0 = lift the pause)
+ * Returns { version, paused until (Redis clock) } or { -1, 0 } when the coupon has no sale state.
+ */
+export const PAUSE = {
+  keys: 1,
+  lua: `
+${NOW}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
+local ms = tonumber(ARGV[1])
+if ms > 0 then redis.call('HSET', KEYS[1], 'paused_until', now + ms) else redis.call('HDEL', KEYS[1], 'paused_until') end
+return {tonumber(redis.call('HGET', KEYS[1], 'ver') or '0'), ms > 0 and now + ms or 0}`,
+};
+
+/**
  * Replaces a coupon's sale state with one rebuilt from the orders (reconciliation after Redis
- * lost data or drifted). Atomic, so no grab sees a half-written state.
+ * lost data or drifted), only if nothing changed it since `version` was read (compare-and-set:
+ * a grab, release or order mark bumps it). Atomic, so no grab sees a half-written state. Lifts
+ * the pause. The QUEUED count is left alone: the grabs it counts are settled later as usual.
  * KEYS: meta, stock, holders, seqs
- * ARGV: status, type, limit, start_ms, end_ms, total, stockLeft, n, then n × (userId, held, seq)
+ * ARGV: expected version (-1 = any), status, type, limit, start_ms, end_ms, total, stockLeft, n,
+ *       then n × (userId, held, seq)
+ * Returns 1, or 0 when the state changed meanwhile.
  */
 export const RESTORE = {
   keys: 4,
   lua: `
+local expected = tonumber(ARGV[1])
+local version = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
+if expected >= 0 and version ~= expected then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'type', ARGV[2], 'limit', ARGV[3], 'start_ms', ARGV[4], 'end_ms', ARGV[5], 'total', ARGV[6])
-redis.call('SET', KEYS[2], ARGV[7])
-local n = tonumber(ARGV[8])
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'type', ARGV[3], 'limit', ARGV[4], 'start_ms', ARGV[5], 'end_ms', ARGV[6], 'total', ARGV[7], 'ver', version + 1)
+redis.call('SET', KEYS[2], ARGV[8])
+local n = tonumber(ARGV[9])
 for i = 0, n - 1 do
-  local user, held, seq = ARGV[9 + i * 3], tonumber(ARGV[10 + i * 3]), ARGV[11 + i * 3]
+  local user, held, seq = ARGV[10 + i * 3], tonumber(ARGV[11 + i * 3]), ARGV[12 + i * 3]
   if held > 0 then redis.call('HSET', KEYS[3], user, held) end
   redis.call('HSET', KEYS[4], user, seq)
 end
 return 1`,
+};
+
+/**
+ * Drops a coupon's sale state, unless accepted grabs are still on their way to becoming orders
+ * (outbox entries, QUEUED grabs, dead letters): deleting those would lose them.
+ * KEYS: meta, stock, holders, seqs, outbox, queued count, dead letters
+ * Returns { 'OK', 0, 0, 0 } or { 'BUSY', outbox length, queued, dead letters }.
+ */
+export const REMOVE = {
+  keys: 7,
+  lua: `
+local outbox = redis.call('XLEN', KEYS[5])
+local queued = tonumber(redis.call('GET', KEYS[6]) or '0')
+local dead = redis.call('HLEN', KEYS[7])
+if outbox > 0 or queued > 0 or dead > 0 then return {'BUSY', outbox, queued, dead} end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+return {'OK', 0, 0, 0}`,
 };

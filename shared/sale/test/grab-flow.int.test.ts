@@ -27,14 +27,18 @@ describe('the grab script with flow buckets', () => {
   async function coupon(stock = 100): Promise<string> {
     const id = ulid();
     coupons.push(id);
-    await sale.preheat(id, {
-      status: 'active',
-      type: 'normal',
-      perUserLimit: 50,
-      startMs: 0,
-      endMs: 0,
-      totalStock: stock,
-    });
+    await sale.preheat(
+      id,
+      {
+        status: 'active',
+        type: 'normal',
+        perUserLimit: 50,
+        startMs: 0,
+        endMs: 0,
+        totalStock: stock,
+      },
+      async () => 0,
+    );
     return id;
   }
 
