@@ -1,0 +1,88 @@
+import { createRedis, redisOptionsSchema } from '@couponkill/redis';
+import { endpoints, uniqueName } from '@couponkill/testkit';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeStateDir, startRedis } from '../src/infra/index.js';
+import type { RunningServer } from '../src/infra/types.js';
+import { checkInvariants } from '../src/testing/invariants.js';
+import { settle } from '../src/testing/sale-load.js';
+import { SeckillRig } from '../src/testing/seckill-rig.js';
+
+// The operator's experiment, as a test: Redis stalls for four seconds in the middle of a sale.
+// Every answer must agree with the books afterwards: a 202 became its order; a 503 carries
+// Retry-After and took nothing; a 500 never happens.
+describe('a Redis stall mid-sale', () => {
+  const profile = uniqueName('redis-stall');
+  let redisServer: RunningServer<string>;
+
+  beforeAll(async () => {
+    redisServer = await startRedis({ profile });
+  }, 60_000);
+  afterAll(async () => {
+    await redisServer.process?.stop();
+    removeStateDir(profile);
+  });
+
+  it('answers 202 (and the order exists) or 503 with Retry-After (and nothing was taken), never 500', async () => {
+    const rig = await new SeckillRig({ ...endpoints(), redisUrl: redisServer.endpoint }).start();
+    const admin = createRedis(redisOptionsSchema.parse({ url: redisServer.endpoint }), 'stall-admin');
+    const agent = new Agent({ connections: 64 });
+    try {
+      const stock = 400;
+      const coupon = await rig.coupon({ totalStock: stock, perUserLimit: 1 });
+      const tokens = await Promise.all(Array.from({ length: 600 }, (_, i) => rig.token(`stall${i}`)));
+      const answers: Array<{ status: number; retryAfter: string | undefined; grabId?: string; code?: string }> = [];
+      const grab = async (token: string) => {
+        const response = await request(`${rig.grabUrl}/api/v1/coupons/${coupon.id}/grab`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+          dispatcher: agent,
+        });
+        const body = (await response.body.json()) as { grabId?: string; error?: { code: string } };
+        const retryAfter = response.headers['retry-after'];
+        answers.push({
+          status: response.statusCode,
+          retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+          ...(body.grabId === undefined ? {} : { grabId: body.grabId }),
+          ...(body.error === undefined ? {} : { code: body.error.code }),
+        });
+      };
+      // 600 users, 64 at a time; the stall starts once the sale is under way.
+      let next = 0;
+      const worker = async () => {
+        while (next < tokens.length) await grab(tokens[next++] as string);
+      };
+      const load = Promise.all(Array.from({ length: 64 }, worker));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await admin.client('PAUSE', 4000, 'ALL');
+      await load;
+
+      const accepted = answers.filter((a) => a.status === 202).map((a) => a.grabId as string);
+      await settle(rig, accepted);
+      const report = await checkInvariants(
+        { couponId: coupon.id, initialStock: stock, perUserLimit: 1, acceptedGrabIds: accepted },
+        rig.orders,
+        rig.sale,
+      );
+      const byStatus = answers.reduce<Record<string, number>>(
+        (acc, a) => ({
+          ...acc,
+          [`${a.status} ${a.code ?? ''}`.trim()]: (acc[`${a.status} ${a.code ?? ''}`.trim()] ?? 0) + 1,
+        }),
+        {},
+      );
+      console.info(`redis stall: ${JSON.stringify(byStatus)}; ${report.line}`);
+      expect(answers).toHaveLength(600);
+      expect(answers.filter((a) => a.status >= 500 && a.status !== 503)).toEqual([]);
+      expect(answers.filter((a) => a.status === 503 && a.retryAfter === undefined)).toEqual([]);
+      expect(report).toMatchObject({ oversell: 0, overLimit: 0, lost: 0, duplicate: 0, stranded: 0 });
+      // Nothing taken behind a 503: every order belongs to a 202, one each.
+      const orders = await rig.orders.allForCoupon(coupon.id);
+      expect(new Set(orders.map((o) => o.grabId))).toEqual(new Set(accepted));
+    } finally {
+      admin.disconnect();
+      await agent.close();
+      await rig.stop();
+    }
+  }, 180_000);
+});
