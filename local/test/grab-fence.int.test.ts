@@ -1,4 +1,4 @@
-import { createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/redis';
+import { assertNoEviction, createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/redis';
 import { couponKeys, Sale, type GrabOutcome } from '@couponkill/sale';
 import { uniqueName } from '@couponkill/testkit';
 import { ulid } from 'ulid';
@@ -64,6 +64,17 @@ describe('the grab when Redis does not answer', () => {
     });
   });
 
+  it('refuses a Redis that may evict sale keys', async () => {
+    const redis = client(1000);
+    await admin.config('SET', 'maxmemory-policy', 'volatile-lru');
+    try {
+      await expect(assertNoEviction(redis)).rejects.toThrow(/maxmemory-policy volatile-lru/);
+    } finally {
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    }
+    expect(await assertNoEviction(redis)).toBe('noeviction');
+  });
+
   it('one Idempotency-Key takes one unit, also when twenty retries race', async () => {
     const sale = new Sale(client(2000));
     const id = await coupon(sale, 100);
@@ -92,32 +103,32 @@ describe('the grab when Redis does not answer', () => {
   it('a stall shorter than the deadline: every grab is answered 202 and taken, or 503 and not taken', async () => {
     const sale = new Sale(client(300), { grabDeadlineMs: 4000 });
     const id = await coupon(sale, 30, 1);
-    await sale.grab(id, 'warm-up-clock');
+    const warm = await sale.grab(id, 'warm-up-clock');
     await admin.client('PAUSE', 1500, 'ALL');
     const outcomes = await Promise.all(Array.from({ length: 60 }, (_, i) => sale.grab(id, `u${i}`)));
     // The grabs ran when the pause ended; each answer came from the fence that followed it.
     expect(outcomes.filter((o) => o.ok)).toHaveLength(29);
     expect(outcomes.filter((o) => !o.ok && o.refusal === 'UNAVAILABLE' && o.nothingTaken)).toHaveLength(31);
-    await expectTruthful(id, outcomes, 30);
+    await expectTruthful(id, [warm, ...outcomes], 30);
   });
 
   it('a stall longer than the deadline: unanswered grabs take nothing and say so', async () => {
     const sale = new Sale(client(200), { grabDeadlineMs: 700 });
     const id = await coupon(sale, 50);
-    await sale.grab(id, 'warm-up-clock');
+    const warm = await sale.grab(id, 'warm-up-clock');
     await admin.client('PAUSE', 2000, 'ALL');
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => sale.grab(id, `late${i}`)));
     expect(outcomes.every((o) => !o.ok && o.refusal === 'UNAVAILABLE' && o.nothingTaken)).toBe(true);
     // The commands did reach Redis after the pause; past their deadline they took nothing.
     expect(await taken(id, 50)).toBe(1);
-    await expectTruthful(id, [...outcomes], 50);
+    await expectTruthful(id, [warm, ...outcomes], 50);
   });
 
   it('a connection cut while the grab waits: the fence on a new connection settles it', async () => {
     const redis = client(300);
     const sale = new Sale(redis, { grabDeadlineMs: 3000 });
     const id = await coupon(sale, 10);
-    await sale.grab(id, 'warm-up-clock');
+    const warm = await sale.grab(id, 'warm-up-clock');
     const myId = Number(await redis.client('ID'));
     // WRITE: scripts wait, CLIENT KILL does not.
     await admin.client('PAUSE', 800, 'WRITE');
@@ -128,7 +139,7 @@ describe('the grab when Redis does not answer', () => {
     // Killed while its commands sit unexecuted on the paused server: they are dropped with it.
     await admin.client('KILL', 'ID', myId);
     const outcomes = await pending;
-    await expectTruthful(id, outcomes, 10);
+    await expectTruthful(id, [warm, ...outcomes], 10);
     // A retry with the same key after "nothing was taken" takes its unit now, exactly once.
     const retries = await Promise.all(
       Array.from({ length: 5 }, (_, i) => sale.grab(id, `cut${i}`, '', undefined, `key-${i}`)),

@@ -180,6 +180,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
       window,
     });
     expect(await meta(flash['id'] as string)).toEqual({
+      ver: expect.any(String),
       status: 'active',
       type: 'seckill',
       limit: '1',
@@ -311,6 +312,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
     });
     expect(patched.body?.['updatedAt']).not.toBe(coupon['updatedAt']);
     expect(await meta(id)).toEqual({
+      ver: expect.any(String),
       status: 'inactive',
       type: 'seckill',
       limit: '3',
@@ -425,7 +427,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
     expect((await call('POST', `/api/v1/coupons/${id}/preheat`, undefined, 'admin')).status).toBe(404);
 
     // Orders that are no longer live do not hold a delete up.
-    const other = await create(normalBody());
+    const other = await create(normalBody({ status: 'inactive' }));
     await orders.query('INSERT INTO orders (coupon_id, status) VALUES (?, ?), (?, ?)', [
       other['id'],
       'USED',
