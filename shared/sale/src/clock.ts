@@ -1,5 +1,6 @@
 /**
- * What this process knows about the Redis server's clock: the offset to its own, measured from
+ * What this process knows about the Redis server's clock: the offset to its own monotonic clock
+ * (`performance.now()`, so a jump of this machine's wall clock changes nothing), measured from
  * the replies of scripts that return Redis `TIME` (every accepted grab does), with an error
  * bound of half the round trip. The grab script refuses to run past a deadline written in Redis
  * time, so once that deadline (plus the error) has passed here, a grab that never answered is
@@ -15,7 +16,7 @@ export class RedisClock {
 
   /**
    * A Redis time `redisMs` read by a command sent at `sentAt` and answered at `answeredAt`
-   * (both `Date.now()` here). Keeps the tightest recent sample.
+   * (both `performance.now()` here). Keeps the tightest recent sample.
    */
   observe(redisMs: number, sentAt: number, answeredAt: number): void {
     const error = Math.max(1, (answeredAt - sentAt) / 2);
@@ -27,12 +28,12 @@ export class RedisClock {
   }
 
   /** The error bound now: the sample's, grown with its age. */
-  errorMs(now = Date.now()): number {
+  errorMs(now = performance.now()): number {
     if (this.#offsetMs === undefined) return Number.POSITIVE_INFINITY;
     return this.#errorMs + ((now - this.#measuredAt) / 1000) * RedisClock.DRIFT_PER_SECOND_MS;
   }
 
-  /** Redis time for a local time, or undefined before the first sample. */
+  /** Redis time for a local (monotonic) time, or undefined before the first sample. */
   toRedis(localMs: number): number | undefined {
     return this.#offsetMs === undefined ? undefined : Math.round(localMs + this.#offsetMs);
   }

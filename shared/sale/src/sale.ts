@@ -210,7 +210,8 @@ export class Sale {
     const grabId =
       idempotencyKey === undefined ? grabIdOf(couponId, ulid()) : grabIdForKey(couponId, userId, idempotencyKey);
     const attempt = ulid();
-    const sentAt = Date.now();
+    // Monotonic: the deadline and the fence must not move with this machine's wall clock.
+    const sentAt = performance.now();
     const redisNow = this.#clock.toRedis(sentAt);
     if (redisNow === undefined) void this.#calibrate();
     const deadline = redisNow === undefined ? 0 : redisNow + this.#deadlineMs;
@@ -252,7 +253,7 @@ export class Sale {
     const [outcome, a, b, c] = reply;
     switch (outcome) {
       case 'OK':
-        this.#clock.observe(b, sentAt, Date.now());
+        this.#clock.observe(b, sentAt, performance.now());
         return { ok: true, grabId, seq: a, acceptedAt: b, stockLeft: c, replayed: false };
       case 'EXISTING':
         return { ok: true, grabId, seq: a, acceptedAt: b, stockLeft: undefined, replayed: true };
@@ -272,10 +273,10 @@ export class Sale {
 
   /** A first reading of the Redis clock, so even the first grabs carry a deadline. */
   async #calibrate(): Promise<void> {
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     try {
       const [seconds, micros] = await this.#redis.time();
-      this.#clock.observe(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000), sentAt, Date.now());
+      this.#clock.observe(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000), sentAt, performance.now());
     } catch {
       // The next grab tries again.
     }
@@ -298,7 +299,7 @@ export class Sale {
         if (state === 'TAKEN') return { ok: true, grabId, seq, acceptedAt, stockLeft: undefined, replayed: true };
         return { ok: false, refusal: 'UNAVAILABLE', nothingTaken: true };
       } catch {
-        if (Date.now() >= giveUpAt) return { ok: false, refusal: 'UNAVAILABLE', nothingTaken: false };
+        if (performance.now() >= giveUpAt) return { ok: false, refusal: 'UNAVAILABLE', nothingTaken: false };
         await new Promise((resolve) => setTimeout(resolve, FENCE_RETRY_MS));
       }
     }
