@@ -15,6 +15,8 @@ export function couponKeys(couponId: string) {
     seqs: `${tag}:seqs`,
     /** stream: accepted grabs waiting to be published to Kafka */
     outbox: `${tag}:outbox`,
+    /** hash: grabId → JSON of a dead-lettered grab (its grab.accepted data, reason, deadLetteredAt) */
+    dead: `${tag}:dead`,
     /** hash per grab: userId, status, seq, acceptedAt, orderId | reason */
     grab: (grabId: string) => `${tag}:grab:${grabId}`,
     /**
