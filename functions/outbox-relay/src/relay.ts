@@ -274,7 +274,10 @@ export class OutboxRelay {
       // stream on its own this time, so only the culprit backs off.
       this.#o.logger.warn({ err }, 'blocking outbox read failed; reading each outbox on its own');
       for (const stream of streams) this.#groups.delete(stream);
-      return this.#readEach(ready);
+      const moved = await this.#readEach(ready);
+      // Not a tight loop while the blocking connection is down (it reconnects on its own).
+      if (moved === 0) await sleep(Math.max(this.#o.idleMs, Math.min(100, untilRefreshMs)));
+      return moved;
     }
     let moved = 0;
     for (const couponId of ready) {

@@ -299,6 +299,30 @@ describe('outbox relay: poison entries, isolation, registry and blocking reads',
     await redis.del(couponKeys(broken).outbox);
   });
 
+  it('keeps relaying the other coupons when one outbox breaks under the running blocking read', async () => {
+    const name = await topic();
+    const seen = await watch(name);
+    const breaking = await coupon();
+    const healthy = await coupon();
+    const first = await sale.grab(breaking, 'user-1');
+    if (!first.ok) throw new Error('grab refused');
+    const r = await relay(name, { blockMs: 1000 });
+    r.start();
+    await until('the first grab published', () => seen.data.some((d) => d.grabId === first.grabId));
+
+    // The read over both outboxes now fails as a whole; only the broken coupon may be held back.
+    await redis.del(couponKeys(breaking).outbox);
+    await redis.set(couponKeys(breaking).outbox, 'not a stream');
+    const failuresBefore = r.stats.failures;
+    for (let i = 0; i < 3; i++) {
+      const grab = await sale.grab(healthy, `user-${i}`);
+      if (!grab.ok) throw new Error('grab refused');
+      await until('the healthy coupon’s grab published', () => seen.data.some((d) => d.grabId === grab.grabId));
+    }
+    expect(r.stats.failures).toBeGreaterThan(failuresBefore);
+    await redis.del(couponKeys(breaking).outbox);
+  });
+
   it('waits for new entries in one blocking read on a connection of its own, and picks up new coupons', async () => {
     const name = await topic();
     const seen = await watch(name);
