@@ -94,6 +94,10 @@ describe('dead-lettered grabs and their re-drive', () => {
     return report;
   }
 
+  async function metricsText(): Promise<string> {
+    return (await fetch(`${job.url}/metrics`)).text();
+  }
+
   async function redriveCommand(couponId: string, mode: string) {
     const { stdout } = await run(
       process.execPath,
@@ -115,6 +119,12 @@ describe('dead-lettered grabs and their re-drive', () => {
   it('`redrive --mode compensate` gives the units and slots back and shows the owners FAILED', async () => {
     const { couponId, grabIds } = await deadLettered(3);
     expect(await rig.sale.stockLeft(couponId)).toBe(7); // held by grabs nothing will ever order
+    const before = await checkInvariants(
+      { couponId, initialStock: 10, perUserLimit: 1, acceptedGrabIds: grabIds },
+      rig.orders,
+      rig.sale,
+    );
+    expect(before).toMatchObject({ lost: 3, stranded: 3 }); // what a dead letter alone leaves behind
 
     expect(await redriveCommand(couponId, 'compensate')).toMatchObject({ failed: 3, ordered: 0, kept: [] });
     for (const grabId of grabIds) {
@@ -155,6 +165,8 @@ describe('dead-lettered grabs and their re-drive', () => {
     expect(await rig.sale.stockLeft(couponId)).toBe(8);
     expect(await rig.redis.hlen(couponKeys(couponId).dead)).toBe(0);
     expect(await invariantsHold(couponId, grabIds)).toMatchObject({ orders: 2 });
+
+    expect(await metricsText()).toMatch(/couponkill_redriven_total\{outcome="ordered"[^}]*\} 2\n/);
 
     const again = await post(`Bearer ${JOB_TOKEN}`);
     expect(await again.json()).toMatchObject({ reports: [{ ordered: 0, failed: 0, alreadySettled: 0 }] });
@@ -213,5 +225,6 @@ describe('dead-lettered grabs and their re-drive', () => {
     expect(response.status).toBe(200);
     const letter = JSON.parse((await rig.redis.hget(couponKeys(coupon.id).dead, data.grabId)) ?? '{}') as unknown;
     expect(letter).toMatchObject({ ...data, reason: 'HTTP 422: refused' });
+    expect(await metricsText()).toMatch(/couponkill_dead_letters_total(\{[^}]*\})? 1\n/);
   });
 });

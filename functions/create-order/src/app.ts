@@ -74,6 +74,13 @@ export async function createCreateOrder(config: ConfigStore<typeof createOrderCo
     [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
   );
   const worker = openOrderWorker(settings, { onBatch: (size) => batchSize.observe(size) });
+  const deadLetters = metrics.counter(
+    'couponkill_dead_letters_total',
+    'Grabs recorded in their coupon’s dead-letter index (the order worker never took their event)',
+  );
+  const redriven = metrics.counter('couponkill_redriven_total', 'Dead-lettered grabs re-driven, by outcome', [
+    'outcome',
+  ]);
   const verify = verifierFrom(settings.auth);
 
   health.addCheck('redis', pingRedis(worker.redis));
@@ -84,7 +91,16 @@ export async function createCreateOrder(config: ConfigStore<typeof createOrderCo
     logger,
     metrics,
     health,
-    routes: createOrderRoutes(worker),
+    routes: createOrderRoutes({
+      ...worker,
+      onDeadLetter: () => deadLetters.inc(),
+      onRedrive: (report) => {
+        redriven.inc({ outcome: 'ordered' }, report.ordered);
+        redriven.inc({ outcome: 'failed' }, report.failed);
+        redriven.inc({ outcome: 'already_settled' }, report.alreadySettled);
+        redriven.inc({ outcome: 'kept' }, report.kept.length);
+      },
+    }),
     maxBodyBytes: 16 * 1024,
   });
   return { handler, close: () => worker.close() };

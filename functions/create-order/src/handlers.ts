@@ -2,13 +2,16 @@ import { AppError } from '@couponkill/errors';
 import { decodeEvent, fromHttp, grabAccepted } from '@couponkill/events';
 import { implement, type Route } from '@couponkill/http';
 import { deadLetterSinkContract, grabAcceptedSinkContract, redriveContract } from './contract.js';
-import { type DeadLetterIndex, type RedriveDeps, redriveCoupon } from './dead-letters.js';
+import { type DeadLetterIndex, type RedriveDeps, type RedriveReport, redriveCoupon } from './dead-letters.js';
 import type { OrderWriter } from './writer.js';
 
 export interface CreateOrderDeps {
   readonly writer: OrderWriter;
   readonly deadLetters: DeadLetterIndex;
   readonly redrive: RedriveDeps;
+  /** Metrics: a grab was recorded as dead-lettered; a coupon's dead letters were re-driven. */
+  readonly onDeadLetter?: () => void;
+  readonly onRedrive?: (report: RedriveReport) => void;
 }
 
 /**
@@ -34,6 +37,7 @@ export function createOrderRoutes(deps: CreateOrderDeps): Route[] {
       } catch (err) {
         throw new AppError('UNAVAILABLE', 'The dead letter cannot be recorded right now; retry.', { cause: err });
       }
+      deps.onDeadLetter?.();
       log.error({ grabId: event.data.grabId, couponId: event.data.couponId, reason }, 'grab dead-lettered');
       return { status: 200, body: { grabId: event.data.grabId, recorded: true as const } };
     }),
@@ -45,7 +49,10 @@ export function createOrderRoutes(deps: CreateOrderDeps): Route[] {
         // Grabs re-driven before the failure are settled and out of the index; a rerun does the rest.
         throw new AppError('UNAVAILABLE', 'Dead letters cannot be read right now; retry.', { cause: err });
       }
-      for (const report of reports) log.info({ report }, 'dead letters re-driven');
+      for (const report of reports) {
+        deps.onRedrive?.(report);
+        log.info({ report }, 'dead letters re-driven');
+      }
       return { status: 200, body: { reports } };
     }),
   ];
