@@ -31,6 +31,8 @@ export interface RelayOptions {
   readonly pruneIntervalMs?: number;
   /** The longest pause of a coupon whose relaying keeps failing (the others go on meanwhile). */
   readonly maxBackoffMs?: number;
+  /** Polls each stream instead of blocking (always so on Redis Cluster, where streams live in different slots). */
+  readonly poll?: boolean;
 }
 
 type StreamEntry = [id: string, fields: string[] | null];
@@ -83,7 +85,7 @@ export class OutboxRelay {
     this.#sale = new Sale(options.redis, { outboxRegistry: this.#registry });
     // A blocking read holds its connection, so it gets one of its own, with a timeout beyond the block.
     this.#blocking =
-      options.redis instanceof Cluster
+      options.redis instanceof Cluster || options.poll === true
         ? undefined
         : options.redis.duplicate({
             connectionName: `${options.redis.options.connectionName ?? 'outbox-relay'}-block`,
@@ -247,9 +249,14 @@ export class OutboxRelay {
   /** New entries: one blocking read over every stream, or a read per stream in cluster mode. */
   async #readNew(untilRefreshMs: number): Promise<number> {
     const ready = this.#eligible().filter((c) => this.#coupons.get(c)?.pending === false);
-    if (ready.length === 0 || this.#blocking === undefined) {
+    if (ready.length === 0) {
+      // Nothing to read until the registry is read again or a coupon's backoff ends.
+      await sleep(Math.max(this.#o.idleMs, Math.min(untilRefreshMs, this.#nextRetryMs())));
+      return 0;
+    }
+    if (this.#blocking === undefined) {
       const moved = await this.#readEach(ready);
-      if (moved === 0) await sleep(Math.max(this.#o.idleMs, Math.min(untilRefreshMs, this.#nextRetryMs())));
+      if (moved === 0) await sleep(this.#o.idleMs);
       return moved;
     }
     const blockMs = Math.min(this.#blockMs, untilRefreshMs, this.#nextRetryMs());

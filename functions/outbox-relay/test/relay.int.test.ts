@@ -340,6 +340,23 @@ describe('outbox relay: poison entries, isolation, registry and blocking reads',
     await until('the grab published', () => seen.data.some((d) => d.grabId === grab.grabId));
   });
 
+  it('polls each outbox when it cannot block (Redis Cluster keeps outboxes in different slots)', async () => {
+    const name = await topic();
+    const seen = await watch(name);
+    const r = await relay(name, { poll: true });
+    r.start();
+    const coupons = [await coupon(), await coupon()];
+    const grabIds: string[] = [];
+    for (const couponId of coupons) {
+      const grab = await sale.grab(couponId, 'user-1');
+      if (!grab.ok) throw new Error('grab refused');
+      grabIds.push(grab.grabId);
+    }
+    await until('both grabs published', () => grabIds.every((id) => seen.data.some((d) => d.grabId === id)));
+    const clients = String(await redis.call('CLIENT', 'LIST'));
+    expect(clients).not.toContain(`name=${clientName}-block `);
+  });
+
   it('drops drained coupons whose sale is over from the registry, and keeps the others', async () => {
     const name = await topic();
     const inactive = await coupon({ ...active, status: 'inactive' });
