@@ -10,7 +10,7 @@ export const grabAcceptedSinkContract = defineContract({
   description:
     'The sink the KafkaSource on `coupon.grab.accepted` posts to; not routed from the public gateway. ' +
     'Attributes in `ce-*` headers, the data as the JSON body. 2xx only after the order is committed (or the grab ' +
-    'compensated); a 4xx is final (the source sends the event to its dead-letter topic), a 5xx is retried.',
+    'compensated); a 4xx is final (the source hands the event to its dead-letter sink, `POST /dead-letters`), a 5xx is retried.',
   tags: ['events'],
   auth: 'event',
   request: { headers: binaryHttpHeadersSchema(grabAccepted), body: grabAccepted.schema },
