@@ -14,7 +14,7 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers kube sale admin reconcile flow-rules loadtest bench openapi test lint typecheck unit integration images-test format clean \
+.PHONY: help deps dev servers kube sale admin reconcile redrive flow-rules loadtest bench openapi test lint typecheck unit integration images-test format clean \
 	build-all-images build-and-push-all build-all-images-canary push-all-images-canary build-and-push-all-canary \
 	pull-dependency-images build-and-push-all-complete image-base-packages \
 	chart-check chart-files deploy-chart deploy-chart-prod deploy-chart-canary
@@ -45,6 +45,10 @@ reconcile: deps ## Compare and repair a coupon's sale state: make reconcile COUP
 	@MYSQL_URL="$${MYSQL_URL:-mysql://couponkill:couponkill@127.0.0.1:13306}" REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:16379}" \
 		KAFKA_BROKERS="$${KAFKA_BROKERS:-127.0.0.1:19092}" node --conditions=source --import tsx functions/reconcile/src/cli.ts \
 		--coupon "$(COUPON)" $(if $(REPAIR),--repair) $(if $(FORCE),--force)
+
+redrive: deps ## Replay (default) or compensate a coupon's dead-lettered grabs: make redrive COUPON=<id> [MODE=replay|compensate]
+	@MYSQL_URL="$${MYSQL_URL:-mysql://couponkill:couponkill@127.0.0.1:13306}" REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:16379}" \
+		node --conditions=source --import tsx functions/create-order/src/cli.ts --coupon "$(COUPON)" --mode "$(or $(MODE),replay)"
 
 flow-rules: deps ## Publish flow rules to the running make dev's Nacos, applied live: make flow-rules [FILE=config/flow-rules.yaml] [UNCHECKED=1]
 	@node --conditions=source --import tsx local/src/cli/flow-rules.ts $(FILE) $(if $(UNCHECKED),--unchecked)

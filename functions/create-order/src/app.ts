@@ -1,58 +1,108 @@
+import { routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { CouponStore } from '@couponkill/coupons';
+import { jobGuard } from '@couponkill/fn-orders/job-auth';
 import { pingMysql, pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
 import { OrderStore } from '@couponkill/orders';
-import { assertNoEviction, createRedis } from '@couponkill/redis';
+import { assertNoEviction, createRedis, type RedisClient } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
-import type { createOrderConfigSchema } from './config.js';
+import type { CreateOrderConfig, createOrderConfigSchema } from './config.js';
+import { DeadLetterIndex, orderLookup, type RedriveDeps } from './dead-letters.js';
 import { createOrderRoutes } from './handlers.js';
 import { cachedTerms } from './terms.js';
 import { OrderWriter } from './writer.js';
 
 export const FUNCTION_NAME = 'create-order';
 
-/** The order worker: the sink of the KafkaSource on `coupon.grab.accepted`. */
-export async function createCreateOrder(config: ConfigStore<typeof createOrderConfigSchema>): Promise<FunctionApp> {
-  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
-  const settings = config.current;
-  if (settings.migrateOnStart) await OrderStore.migrate(settings.mysqlUrl, settings.orderSharding);
-  const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding, 20);
+/** The order worker's stores and writer, shared by the function and the `make redrive` command. */
+export interface OrderWorker {
+  readonly orders: OrderStore;
+  readonly redis: RedisClient;
+  readonly writer: OrderWriter;
+  readonly deadLetters: DeadLetterIndex;
+  readonly redrive: RedriveDeps;
+  close(): Promise<void>;
+}
+
+export function openOrderWorker(
+  settings: CreateOrderConfig,
+  options: { name?: string; onBatch?: (size: number) => void; connections?: number } = {},
+): OrderWorker {
+  const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding, options.connections ?? 20);
   const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, 4);
-  const redis = createRedis(settings.redis, FUNCTION_NAME);
-  await assertNoEviction(redis);
+  const redis = createRedis(settings.redis, options.name ?? FUNCTION_NAME);
+  const sale = new Sale(redis);
   const terms = cachedTerms(async (couponId) => coupons.get(couponId), settings.termsCacheSeconds * 1000);
-  const batchSize = metrics.histogram(
-    'couponkill_order_batch_size',
-    'Deliveries written in one batch',
-    [],
-    [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
-  );
   const writer = new OrderWriter({
-    onBatch: (size) => batchSize.observe(size),
+    ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
     orders,
-    sale: new Sale(redis),
+    sale,
     terms,
     maxBatch: settings.batch.maxItems,
     maxWaitMs: settings.batch.maxWaitMs,
   });
-
-  health.addCheck('redis', pingRedis(redis));
-  for (const [name, pool] of orders.namedPools()) health.addCheck(name, pingMysql(pool));
-  const handler = createHttpFunction({
-    name: FUNCTION_NAME,
-    logger,
-    metrics,
-    health,
-    routes: createOrderRoutes(writer),
-    maxBodyBytes: 16 * 1024,
-  });
+  const deadLetters = new DeadLetterIndex(redis);
   return {
-    handler,
+    orders,
+    redis,
+    writer,
+    deadLetters,
+    redrive: {
+      index: deadLetters,
+      sale,
+      replay: (grab) => writer.write(grab),
+      orderOf: orderLookup(orders, settings.orderSharding),
+    },
     async close() {
       await orders.close();
       await coupons.close();
       redis.disconnect();
     },
   };
+}
+
+/** The order worker: the sink of the KafkaSource on `coupon.grab.accepted`, and its dead-letter sink. */
+export async function createCreateOrder(config: ConfigStore<typeof createOrderConfigSchema>): Promise<FunctionApp> {
+  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const settings = config.current;
+  if (settings.migrateOnStart) await OrderStore.migrate(settings.mysqlUrl, settings.orderSharding);
+  const batchSize = metrics.histogram(
+    'couponkill_order_batch_size',
+    'Deliveries written in one batch',
+    [],
+    [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+  );
+  const worker = openOrderWorker(settings, { onBatch: (size) => batchSize.observe(size) });
+  await assertNoEviction(worker.redis);
+  const deadLetters = metrics.counter(
+    'couponkill_dead_letters_total',
+    'Grabs recorded in their coupon’s dead-letter index (the order worker never took their event)',
+  );
+  const redriven = metrics.counter('couponkill_redriven_total', 'Dead-lettered grabs re-driven, by outcome', [
+    'outcome',
+  ]);
+  const verify = verifierFrom(settings.auth);
+
+  health.addCheck('redis', pingRedis(worker.redis));
+  for (const [name, pool] of worker.orders.namedPools()) health.addCheck(name, pingMysql(pool));
+  const handler = createHttpFunction({
+    name: FUNCTION_NAME,
+    authorize: routeGuard(verify, jobGuard(verify, settings.jobToken)),
+    logger,
+    metrics,
+    health,
+    routes: createOrderRoutes({
+      ...worker,
+      onDeadLetter: () => deadLetters.inc(),
+      onRedrive: (report) => {
+        redriven.inc({ outcome: 'ordered' }, report.ordered);
+        redriven.inc({ outcome: 'failed' }, report.failed);
+        redriven.inc({ outcome: 'already_settled' }, report.alreadySettled);
+        redriven.inc({ outcome: 'kept' }, report.kept.length);
+      },
+    }),
+    maxBodyBytes: 16 * 1024,
+  });
+  return { handler, close: () => worker.close() };
 }

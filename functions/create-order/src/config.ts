@@ -1,3 +1,4 @@
+import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { loadConfig } from '@couponkill/config';
 import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
@@ -19,6 +20,13 @@ export const createOrderConfigSchema = z.object({
     .prefault({}),
   /** How long coupon terms are remembered in-process. */
   termsCacheSeconds: z.number().int().min(0).default(30),
+  /** Verifies an admin's access token on `POST /jobs/redrive`. */
+  auth: verifierSettingsSchema.prefault({}),
+  /**
+   * The shared secret of the scheduled caller of `POST /jobs/redrive` (`Authorization: Bearer
+   * <token>`). Unset: only an admin's access token runs the job. At least 32 characters.
+   */
+  jobToken: z.string().min(32).max(512).optional(),
 });
 export type CreateOrderConfig = z.output<typeof createOrderConfigSchema>;
 
@@ -35,6 +43,8 @@ export function loadCreateOrderConfig(env: NodeJS.ProcessEnv = process.env) {
         MIGRATE_ON_START: 'migrateOnStart',
         ORDER_BATCH_MAX_ITEMS: 'batch.maxItems',
         ORDER_BATCH_MAX_WAIT_MS: 'batch.maxWaitMs',
+        ...VERIFIER_ENV,
+        JOB_TOKEN: 'jobToken',
       },
     },
     { env },

@@ -10,7 +10,7 @@ export const grabAcceptedSinkContract = defineContract({
   description:
     'The sink the KafkaSource on `coupon.grab.accepted` posts to; not routed from the public gateway. ' +
     'Attributes in `ce-*` headers, the data as the JSON body. 2xx only after the order is committed (or the grab ' +
-    'compensated); a 4xx is final (the source sends the event to its dead-letter topic), a 5xx is retried.',
+    'compensated); a 4xx is final (the source hands the event to its dead-letter sink, `POST /dead-letters`), a 5xx is retried.',
   tags: ['events'],
   auth: 'event',
   request: { headers: binaryHttpHeadersSchema(grabAccepted), body: grabAccepted.schema },
@@ -40,4 +40,89 @@ export const grabAcceptedSinkContract = defineContract({
   errors: ['UNAVAILABLE'],
 });
 
-export const createOrderContracts = [grabAcceptedSinkContract];
+/** What Knative adds to an event it gives up on before handing it to the dead-letter sink. */
+const deadLetterHeaders = binaryHttpHeadersSchema(grabAccepted).extend({
+  'ce-knativeerrordest': z.string().max(1024).optional().describe('Where the delivery was going.'),
+  'ce-knativeerrorcode': z.string().max(16).optional().describe('The HTTP status of the last attempt.'),
+  'ce-knativeerrordata': z.string().max(8192).optional().describe('The last answer, base64 (possibly truncated).'),
+});
+
+const grabExample = grabAcceptedSinkContract.bodyExample;
+
+export const deadLetterSinkContract = defineContract({
+  method: 'POST',
+  path: '/dead-letters',
+  operationId: 'recordDeadLetter',
+  summary: `Dead-letter sink: a ${grabAccepted.type} the order worker never took`,
+  description:
+    'The KafkaSource posts here what exhausted its retries or was refused with a 4xx; not routed from the public ' +
+    'gateway. The grab goes to its coupon’s dead-letter index in Redis, where it still counts as held until ' +
+    '`POST /jobs/redrive` (or `make redrive`) replays or compensates it. Recording the same grab again is harmless.',
+  tags: ['events'],
+  auth: 'event',
+  request: { headers: deadLetterHeaders, body: grabAccepted.schema },
+  bodyExample: grabExample,
+  responses: {
+    200: {
+      description: 'The grab is in the dead-letter index.',
+      schema: z.strictObject({ grabId: z.string(), recorded: z.literal(true) }),
+      example: { grabId: '01JCK7Q8ZK3M6V4T2R1P0N9B8A_01JCK7R2YV5F8W3D1H0G6T4S2Q', recorded: true },
+    },
+  },
+  errors: ['UNAVAILABLE'],
+});
+
+const redriveReport = z.strictObject({
+  couponId: z.string(),
+  mode: z.enum(['replay', 'compensate']),
+  ordered: z.int().min(0),
+  failed: z.int().min(0),
+  alreadySettled: z.int().min(0),
+  kept: z.array(z.strictObject({ grabId: z.string(), error: z.string() })),
+  unreadable: z.array(z.string()),
+});
+
+export const redriveContract = defineContract({
+  method: 'POST',
+  path: '/jobs/redrive',
+  operationId: 'redriveDeadLetters',
+  summary: 'Job: replay or compensate the dead-lettered grabs of coupons',
+  description:
+    'Called with the job token, or by an admin; not routed from the public gateway. `replay` writes each grab’s ' +
+    'order (or lets the writer compensate it); `compensate` gives its unit and the user’s slot back and marks it ' +
+    'FAILED with reason DEAD_LETTERED (an order already written stands). A settled grab leaves the index; safe to rerun.',
+  tags: ['jobs'],
+  auth: 'job',
+  request: {
+    body: z.strictObject({
+      couponIds: z
+        .array(z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'a coupon id (ULID)'))
+        .min(1)
+        .max(100),
+      mode: z.enum(['replay', 'compensate']).default('replay'),
+    }),
+  },
+  bodyExample: { couponIds: ['01JCK7Q8ZK3M6V4T2R1P0N9B8A'], mode: 'replay' },
+  responses: {
+    200: {
+      description: 'One report per coupon; `kept` grabs stay in the index for the next run.',
+      schema: z.strictObject({ reports: z.array(redriveReport) }),
+      example: {
+        reports: [
+          {
+            couponId: '01JCK7Q8ZK3M6V4T2R1P0N9B8A',
+            mode: 'replay',
+            ordered: 3,
+            failed: 0,
+            alreadySettled: 1,
+            kept: [],
+            unreadable: [],
+          },
+        ],
+      },
+    },
+  },
+  errors: ['UNAVAILABLE'],
+});
+
+export const createOrderContracts = [grabAcceptedSinkContract, deadLetterSinkContract, redriveContract];

@@ -41,15 +41,34 @@ export async function createOutboxRelay(
     batchSize: settings.batchSize,
     idleMs: settings.idleMs,
     claimIdleMs: settings.claimIdleMs,
+    blockMs: settings.blockMs,
+    registryRefreshMs: settings.registryRefreshMs,
+    pruneIntervalMs: settings.pruneIntervalMs,
   });
   relay.start();
 
-  const published = metrics.counter('couponkill_outbox_published_total', 'Grab intents published to Kafka');
+  const counters = {
+    published: metrics.counter('couponkill_outbox_published_total', 'Grab intents published to Kafka'),
+    failures: metrics.counter(
+      'couponkill_outbox_relay_failures_total',
+      'Failed attempts to relay one coupon’s outbox (retried after a backoff; the other coupons go on)',
+    ),
+    poisoned: metrics.counter(
+      'couponkill_outbox_poison_total',
+      'Outbox entries that could not become an event: grab compensated (INVALID_INTENT) or dead-lettered',
+    ),
+    pruned: metrics.counter(
+      'couponkill_outbox_pruned_total',
+      'Coupons dropped from the relay’s registry (outbox drained, sale over)',
+    ),
+  };
   const backlog = metrics.gauge('couponkill_outbox_backlog', 'Grab intents waiting in Redis outboxes');
-  let reported = 0;
+  const reported = { published: 0, failures: 0, poisoned: 0, pruned: 0 };
   const sample = setInterval(() => {
-    published.inc(relay.stats.published - reported);
-    reported = relay.stats.published;
+    for (const name of ['published', 'failures', 'poisoned', 'pruned'] as const) {
+      counters[name].inc(relay.stats[name] - reported[name]);
+      reported[name] = relay.stats[name];
+    }
     relay.backlog().then(
       (n) => backlog.set(n),
       () => undefined,

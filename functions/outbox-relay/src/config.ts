@@ -17,6 +17,12 @@ export const outboxRelayConfigSchema = z.object({
   batchSize: z.number().int().min(1).max(10_000).default(500),
   idleMs: z.number().int().min(1).max(1000).default(10),
   claimIdleMs: z.number().int().min(1000).default(30_000),
+  /** How long one read waits on the outboxes for new entries (a blocking read; not in cluster mode). */
+  blockMs: z.number().int().min(1).max(10_000).default(1000),
+  /** How often the registry of outboxes is read again: a newly preheated coupon waits at most this long. */
+  registryRefreshMs: z.number().int().min(100).max(60_000).default(1000),
+  /** How often drained coupons whose sale is over are dropped from the registry. */
+  pruneIntervalMs: z.number().int().min(1000).default(30_000),
 });
 
 export function loadOutboxRelayConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -34,6 +40,9 @@ export function loadOutboxRelayConfig(env: NodeJS.ProcessEnv = process.env) {
         RELAY_BATCH_SIZE: 'batchSize',
         RELAY_IDLE_MS: 'idleMs',
         RELAY_CLAIM_IDLE_MS: 'claimIdleMs',
+        RELAY_BLOCK_MS: 'blockMs',
+        RELAY_REGISTRY_REFRESH_MS: 'registryRefreshMs',
+        RELAY_PRUNE_INTERVAL_MS: 'pruneIntervalMs',
       },
     },
     { env },

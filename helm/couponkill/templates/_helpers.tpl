@@ -53,7 +53,7 @@ app.kubernetes.io/name: {{ .name }}
   "grab-coupon" (list "redis" "issuer" "verifier")
   "grab-result" (list "redis" "issuer" "verifier")
   "orders" (list "mysql" "redis" "issuer" "verifier" "jobToken")
-  "create-order" (list "mysql" "redis" "coupons")
+  "create-order" (list "mysql" "redis" "issuer" "verifier" "coupons" "jobToken")
   "outbox-relay" (list "redis" "kafka")
   "reconcile" (list "mysql" "redis" "kafka" "coupons" "jobToken")
   "operator" (list "mysql" "redis" "kafka" "coupons")

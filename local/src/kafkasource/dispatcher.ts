@@ -1,5 +1,5 @@
 import { CloudEvent } from 'cloudevents';
-import { fromKafkaMessage, toHttp } from '@couponkill/events';
+import { decodeEvent, type EventData, fromKafkaMessage, grabAccepted, toHttp } from '@couponkill/events';
 import type { Logger } from '@couponkill/logging';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 
@@ -9,7 +9,8 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
  * passes through unchanged, any other record is wrapped as `dev.knative.kafka.event`. Delivery
  * is retried with backoff on 5xx, 404, 408, 409, 429 and network errors only; other 4xx and
  * exhausted retries go to the dead-letter topic. An offset is committed only after its record
- * was delivered or dead-lettered.
+ * was delivered or dead-lettered. A dead-lettered grab is also recorded in its coupon's
+ * dead-letter index (what the chart's dead-letter sink route does), so it still counts as held.
  */
 export interface KafkaSourceOptions {
   readonly name: string;
@@ -19,6 +20,10 @@ export interface KafkaSourceOptions {
   /** The sink URL (the order worker), or a function picking one per delivery (several replicas). */
   readonly sink: string | (() => string | undefined);
   readonly deadLetterTopic?: string;
+  /** Records a dead-lettered grab in its coupon's dead-letter index (create-order's DeadLetterIndex). */
+  readonly deadLetterIndex?: {
+    record(grab: EventData<typeof grabAccepted>, reason: string): Promise<void>;
+  };
   /** `ordered`: one record at a time per partition; `unordered`: a whole batch at once. */
   readonly ordering: 'ordered' | 'unordered';
   readonly retry: number;
@@ -149,6 +154,7 @@ export class KafkaSourceDispatcher {
   async #deadLetter(topic: string, partition: number, message: KafkaMessage, error: string): Promise<void> {
     this.stats.deadLettered += 1;
     this.#o.logger.warn({ topic, partition, offset: message.offset, error }, 'record sent to the dead-letter topic');
+    await this.#index(message, error);
     if (this.#dlq === undefined || this.#o.deadLetterTopic === undefined) return;
     await this.#dlq.send({
       topic: this.#o.deadLetterTopic,
@@ -165,6 +171,28 @@ export class KafkaSourceDispatcher {
         },
       ],
     });
+  }
+
+  /** Indexes the grab before the offset can be committed; retried until it works or the source stops. */
+  async #index(message: KafkaMessage, error: string): Promise<void> {
+    const index = this.#o.deadLetterIndex;
+    if (index === undefined) return;
+    let grab: EventData<typeof grabAccepted>;
+    try {
+      grab = decodeEvent(grabAccepted, fromKafkaMessage(message)).data;
+    } catch {
+      return; // not a grab: nothing holds a unit for it
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await index.record(grab, error);
+        return;
+      } catch (err) {
+        if (!this.#running) throw new Error('dispatcher stopping; the record stays uncommitted', { cause: err });
+        this.#o.logger.warn({ err, grabId: grab.grabId }, 'dead letter not indexed yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5000)));
+      }
+    }
   }
 }
 

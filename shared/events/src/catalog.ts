@@ -16,8 +16,11 @@ export const grabAccepted = defineEventType(
     grabId: id,
     couponId: id,
     userId: id,
-    /** The user's n-th accepted grab of this coupon (1-based); unique per user and coupon. */
-    seq: z.number().int().min(1).max(1000),
+    /**
+     * The user's n-th accepted grab of this coupon (1-based); unique per user and coupon. It only
+     * grows (a cancel or an expiry does not lower it), so it has no bound below the safe integers.
+     */
+    seq: z.int().positive(),
     /** Redis server time of the decision, epoch milliseconds. */
     acceptedAt: z.number().int().positive(),
   }),

@@ -39,6 +39,15 @@ describe('newEvent', () => {
     expect((event as unknown as Record<string, unknown>)['traceparent']).toBe(TRACEPARENT);
   });
 
+  it('takes any positive sequence number: it only grows over a user’s grabs, cancels included', () => {
+    for (const seq of [1000, 1001, 4_294_967_296, Number.MAX_SAFE_INTEGER]) {
+      expect(newEvent(grabAccepted, { id: 'x', source: '/s', data: { ...data, seq } }).data?.seq).toBe(seq);
+    }
+    for (const seq of [0, -1, 1.5, Number.MAX_SAFE_INTEGER + 1]) {
+      expect(() => newEvent(grabAccepted, { id: 'x', source: '/s', data: { ...data, seq } })).toThrow();
+    }
+  });
+
   it('refuses data that does not match the schema (a producer bug fails loudly)', () => {
     expect(() => newEvent(grabAccepted, { id: 'x', source: '/s', data: { ...data, seq: 0 } })).toThrow();
   });

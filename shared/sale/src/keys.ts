@@ -17,7 +17,10 @@ export function couponKeys(couponId: string) {
     outbox: `${tag}:outbox`,
     /** integer: accepted grabs not yet settled (QUEUED: no order written, not compensated) */
     queued: `${tag}:queued`,
-    /** hash: grabId → a dead-lettered grab.accepted event (JSON): held until re-driven or compensated */
+    /**
+     * hash: grabId → JSON of a dead-lettered grab (its grab.accepted data, reason, deadLetteredAt):
+     * it holds its unit until re-driven or compensated
+     */
     dead: `${tag}:dead`,
     /**
      * hash per grab: userId, status, seq, acceptedAt, orderId | reason. No expiry while QUEUED;
