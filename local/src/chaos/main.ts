@@ -45,9 +45,11 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 say(`chaos campaign: seed ${options.seed}, ${options.schedules} schedules, sale ${options.saleSeconds} s each`);
 const runtime = await ChaosRuntime.start({ profile: `chaos-${process.pid}`, log: (line) => say(`  ${line}`) });
 let stopping = false;
-const stop = async (code: number, keepState: boolean) => {
-  await runtime.stop({ keepState });
-  process.exit(code);
+let stopped: Promise<never> | undefined;
+/** Stops the runtime once (Ctrl-C may come while a schedule still runs) and exits. */
+const stop = (code: number, keepState: boolean): Promise<never> => {
+  stopped ??= runtime.stop({ keepState }).then(() => process.exit(code));
+  return stopped;
 };
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -91,6 +93,7 @@ try {
   );
   await stop(failing.length === 0 ? 0 : 1, failing.length > 0);
 } catch (err) {
+  if (stopping) await stop(130, false);
   say(`chaos campaign failed: ${(err as Error).stack ?? String(err)}`);
   await stop(1, true);
 }
