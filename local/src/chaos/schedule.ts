@@ -185,10 +185,10 @@ export function planSchedule(seed: number, options: PlanOptions): SchedulePlan {
       force: rng.chance(0.5),
     }))
     .sort((a, b) => a.atMs - b.atMs);
-  const userCount = rng.int(30, 60);
+  const userCount = rng.int(40, 80);
   const users: UserPlan[] = Array.from({ length: userCount }, (_, i) => ({
     userId: `chaos-${seed}-u${String(i).padStart(3, '0')}`,
-    intents: Array.from({ length: rng.int(1, 3) }, (_unused, n) => ({
+    intents: Array.from({ length: rng.int(1, 4) }, (_unused, n) => ({
       atMs: rng.int(0, saleMs),
       // Every schedule has at least one double click and one cancel.
       duplicate: (i === 0 && n === 0) || rng.chance(0.15),
