@@ -25,7 +25,7 @@ describe('fault campaign', () => {
       for (const line of tally.lines()) say(line);
       expect(results.map((r) => r.seed)).toEqual([FIRST_SEED, FIRST_SEED + 1, FIRST_SEED + 2]);
       // Every grab intent got an answer of some kind, so the sale really ran.
-      for (const r of results) expect(r.clients.statuses.size).toBeGreaterThan(0);
+      for (const r of results) expect(r.clients?.statuses.size).toBeGreaterThan(0);
       expect(results.map((r) => r.line)).toEqual(results.map((r) => `seed=${r.seed} ${CLEAN}`));
       keepState = false;
     } finally {

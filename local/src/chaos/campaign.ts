@@ -21,10 +21,11 @@ export interface CampaignOptions {
 
 export interface ScheduleResult {
   readonly seed: number;
-  readonly books: BooksReport;
-  readonly clients: ClientFacts;
-  readonly admin: AdminFacts;
-  readonly settled: boolean;
+  /** Absent when the schedule broke off with an error (then `line` says which). */
+  readonly books?: BooksReport;
+  readonly clients?: ClientFacts;
+  readonly admin?: AdminFacts;
+  readonly settled?: boolean;
   readonly ms: number;
   /** The schedule line: the seed and the six counters. */
   readonly line: string;
@@ -38,23 +39,34 @@ export interface CampaignResult {
 
 /** Creates the schedule's coupon through the gateway: a normal coupon, on sale at once. */
 async function createCoupon(runtime: ChaosRuntime, plan: SchedulePlan, token: string): Promise<string> {
-  const response = await fetch(`${runtime.gatewayUrl}/api/v1/coupons`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      name: `chaos ${plan.seed}`,
-      type: 'normal',
-      faceValue: 1000,
-      minSpend: 0,
-      validDays: 7,
-      perUserLimit: plan.perUserLimit,
-      totalStock: plan.totalStock,
-    }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  if (response.status !== 201)
-    throw new Error(`creating the coupon failed: HTTP ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { id: string }).id;
+  // Retried (bounded) while the system still recovers from the previous schedule's last fault; a
+  // coupon created by an attempt that got no answer is left unused.
+  let failure = '';
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (attempt > 0) await sleep(2000);
+    try {
+      const response = await fetch(`${runtime.gatewayUrl}/api/v1/coupons`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: `chaos ${plan.seed}`,
+          type: 'normal',
+          faceValue: 1000,
+          minSpend: 0,
+          validDays: 7,
+          perUserLimit: plan.perUserLimit,
+          totalStock: plan.totalStock,
+        }),
+        signal: AbortSignal.timeout(15_000),
+      });
+      if (response.status === 201) return ((await response.json()) as { id: string }).id;
+      failure = `HTTP ${response.status} ${await response.text()}`;
+      if (response.status < 500) break;
+    } catch (err) {
+      failure = (err as Error).message;
+    }
+  }
+  throw new Error(`creating the coupon failed: ${failure}`);
 }
 
 /**
@@ -132,7 +144,11 @@ export async function runSchedule(
     }
   })();
   const admin = runAdmin(plan.admin, { runtime, couponId, token: adminToken, clock }, at);
-  const [, , adminFacts] = await Promise.all([users, faults, admin]);
+  // All three run to their end before a failure of one is reported: nothing of this schedule may
+  // still act while the next one runs.
+  const failed = (await Promise.allSettled([users, faults, admin])).find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  const adminFacts = await admin; // settled already
   const revived = await runtime.reviveDead();
   if (revived.length > 0) at(`died on their own during the schedule and started again: ${revived.join(', ')}`);
   at(
@@ -188,7 +204,19 @@ export async function runCampaign(
       `schedule ${k + 1}/${options.schedules} (seed ${plan.seed}; rerun alone: make chaos SEED=${plan.seed} SCHEDULES=1)`,
     );
     await runtime.toxiproxy.reset();
-    const result = await runSchedule(runtime, plan, say, options.settleMs);
+    const started = Date.now();
+    // A schedule that breaks the campaign itself is reported as not clean; the next one still runs.
+    const result = await runSchedule(runtime, plan, say, options.settleMs).catch((err: unknown): ScheduleResult => ({
+      seed: plan.seed,
+      ms: Date.now() - started,
+      line: `seed=${plan.seed} error: ${(err as Error).message.split('\n')[0]}`,
+      clean: false,
+    }));
+    if (result.books === undefined) {
+      await runtime.toxiproxy.reset().catch(() => undefined);
+      const revived = await runtime.reviveDead().catch(() => []);
+      if (revived.length > 0) say(`  started again after the error: ${revived.join(', ')}`);
+    }
     tally.add(
       plan.faults.map((f) => f.kind),
       plan.admin.map((a) => a.kind),
