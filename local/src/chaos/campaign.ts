@@ -4,7 +4,7 @@ import { type BooksReport, checkBooks } from '../testing/invariants.js';
 import { type AdminFacts, runAdmin } from './admin.js';
 import { runFault, type Say } from './faults.js';
 import type { ChaosRuntime } from './runtime.js';
-import { planSchedule, type SchedulePlan, Tally, USER_KINDS } from './schedule.js';
+import { planSchedule, type SchedulePlan, Tally, type UserKind } from './schedule.js';
 import { type ClientFacts, emptyFacts, runUsers } from './users.js';
 
 export interface CampaignOptions {
@@ -220,10 +220,23 @@ export async function runCampaign(
     tally.add(
       plan.faults.map((f) => f.kind),
       plan.admin.map((a) => a.kind),
-      USER_KINDS,
+      userActionsOf(result.clients),
     );
     results.push(result);
     say(`${result.line}   (${(result.ms / 1000).toFixed(0)} s${result.clean ? '' : ', NOT CLEAN'})`);
   }
   return { results, tally };
+}
+
+/**
+ * The user actions that really happened in a schedule (a retry needs a 5xx or a timeout first, a
+ * cancel an order in time), so the tally does not count what was only planned.
+ */
+function userActionsOf(clients: ClientFacts | undefined): UserKind[] {
+  if (clients === undefined) return [];
+  return [
+    ...(clients.retries > 0 ? (['retry-same-key'] as const) : []),
+    ...(clients.duplicates > 0 ? (['duplicate-submit'] as const) : []),
+    ...(clients.cancels.asked > 0 ? (['cancel-queued'] as const) : []),
+  ];
 }
