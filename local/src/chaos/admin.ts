@@ -61,9 +61,9 @@ export async function runAdmin(steps: readonly AdminStep[], ctx: AdminContext, s
   const note = (reply: Reply) => {
     if (typeof reply.status !== 'number' || reply.status >= 500) facts.unanswered += 1;
   };
-  const totalStock = async (): Promise<number | undefined> => {
+  const totalStock = async (): Promise<number | Reply> => {
     const reply = await call(gateway, json('GET'));
-    return reply.status === 200 ? (reply.body as { totalStock: number }).totalStock : undefined;
+    return reply.status === 200 ? (reply.body as { totalStock: number }).totalStock : reply;
   };
 
   for (const step of steps) {
@@ -73,9 +73,9 @@ export async function runAdmin(steps: readonly AdminStep[], ctx: AdminContext, s
       case 'patch-up':
       case 'patch-down': {
         const before = await totalStock();
-        if (before === undefined) {
-          say(`admin ${step.kind}: the coupon could not be read; skipped`);
-          facts.unanswered += 1;
+        if (typeof before !== 'number') {
+          say(`admin ${step.kind}: reading the coupon answered ${brief(before)}; skipped`);
+          note(before);
           break;
         }
         const after = step.kind === 'patch-up' ? before + step.delta : Math.max(1, before - step.delta);
