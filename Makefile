@@ -14,7 +14,7 @@ export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help deps dev servers kube sale admin reconcile redrive flow-rules loadtest bench openapi test lint typecheck unit integration images-test format clean \
+.PHONY: help deps dev servers kube sale admin reconcile redrive flow-rules loadtest bench chaos openapi test lint typecheck unit integration images-test format clean \
 	build-all-images build-and-push-all build-all-images-canary push-all-images-canary build-and-push-all-canary \
 	pull-dependency-images build-and-push-all-complete image-base-packages \
 	chart-check chart-files deploy-chart deploy-chart-prod deploy-chart-canary
@@ -58,6 +58,9 @@ loadtest: deps ## Flash sale through the running make dev gateway: make loadtest
 
 bench: deps ## Throughput and latency as ratios to baselines measured in the same run (own servers, about 1 min)
 	@node --conditions=source --import tsx local/src/bench/main.ts $(ARGS)
+
+chaos: deps ## Sales under a seeded random fault schedule, then the books: make chaos [SEED=…] [SCHEDULES=10] (own servers, ~1 min each)
+	@node --conditions=source --import tsx local/src/chaos/main.ts --seed "$(SEED)" --schedules "$(SCHEDULES)" $(ARGS)
 
 openapi: ## Write docs/openapi.json from the routes' zod schemas (a unit test fails when it is stale)
 	@node --conditions=source --import tsx local/src/openapi/generate.ts

@@ -13,8 +13,10 @@ import { createLogger } from '@couponkill/logging';
 import { createMetrics } from '@couponkill/metrics';
 import { userShardingSchema } from '@couponkill/users';
 import { FLOW_RULES_DATA_ID } from '@couponkill/flow';
+import { DeadLetterIndex } from '@couponkill/fn-create-order/dead-letters';
 import { connectRuntimeClients, DEV_NACOS_NAMESPACE } from './dev/clients.js';
 import { DEMO_ADMIN, DEMO_USERS, seedDemoData } from './dev/demo.js';
+import { functionEnvironments, jwksUrl, LOCAL_AUTH_ISSUER } from './dev/environment.js';
 import { type FunctionProcess, startFunction } from './dev/functions.js';
 import { WorkerPool } from './dev/worker-pool.js';
 import { LagScaler } from './scaler/lag-scaler.js';
@@ -33,7 +35,8 @@ const servers = await startLocalServers({
   profile: PROFILE,
   ports: { redis: 16379, mysql: 13306, kafka: 19092, nacos: 18848 },
   nacosConsole: true,
-  // MariaDB keeps its data across runs of make dev, so Redis must too (the sale state).
+  // MariaDB keeps its data across runs of make dev, so Redis must too (the sale state), and it
+  // answers a grab only once it is on disk (appendfsync always).
   redisAppendOnly: true,
   log: (line) => say(`  ${line}`),
 });
@@ -70,40 +73,21 @@ if ((await clients.nacos.get(FLOW_RULES_DATA_ID)) === null) {
 const table = loadRouteTable();
 const gatewayPort = await pickPort(8080);
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+const jobToken = readOrCreateSecret(join(stateDir(PROFILE), 'job-token'));
 const common = {
   MYSQL_URL: servers.endpoints.mysqlUrl,
   REDIS_URL: servers.endpoints.redisUrl,
-  AUTH_ISSUER: 'https://auth.couponkill.local',
+  AUTH_ISSUER: LOCAL_AUTH_ISSUER,
   LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
 };
-const jwks = (ports: Map<string, number>) => `http://127.0.0.1:${ports.get('user-auth')}/.well-known/jwks.json`;
-const jobToken = readOrCreateSecret(join(stateDir(PROFILE), 'job-token'));
-const brokerList = servers.endpoints.kafkaBrokers.join(',');
 /** Each function's environment, as its container gets it in the cluster; started in this order. */
-const envOf: Record<string, (ports: Map<string, number>) => Record<string, string>> = {
-  'user-auth': () => ({
-    ...common,
-    MIGRATE_ON_START: 'true',
-    AUTH_SIGNING_KEYS: signingKeys,
-    TRUSTED_PROXY_HOPS: '1',
-    OPENAPI_FILE: join(REPO_ROOT, 'docs', 'openapi.json'),
-  }),
-  'create-order': () => ({ ...common, MIGRATE_ON_START: 'true' }),
-  'coupon-admin': (ports) => ({ ...common, MIGRATE_ON_START: 'true', AUTH_JWKS_URL: jwks(ports) }),
-  'user-lookup': (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports) }),
-  'grab-coupon': (ports) => ({
-    ...common,
-    AUTH_JWKS_URL: jwks(ports),
-    TRUSTED_PROXY_HOPS: '1',
-    NACOS_SERVER_ADDR: servers.endpoints.nacos.serverAddr,
-    NACOS_USERNAME: servers.endpoints.nacos.username,
-    NACOS_PASSWORD: servers.endpoints.nacos.password,
-    NACOS_NAMESPACE: DEV_NACOS_NAMESPACE,
-  }),
-  'grab-result': (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports) }),
-  orders: (ports) => ({ ...common, AUTH_JWKS_URL: jwks(ports), JOB_TOKEN: jobToken }),
-  'outbox-relay': () => ({ ...common, KAFKA_BROKERS: brokerList, CREATE_TOPICS: 'true', TOPIC_PARTITIONS: '12' }),
-};
+const envOf = functionEnvironments({
+  endpoints: servers.endpoints,
+  signingKeys,
+  jobToken,
+  nacosNamespace: DEV_NACOS_NAMESPACE,
+  logLevel: common.LOG_LEVEL,
+});
 for (const name of functionsOf(table)) {
   if (envOf[name] === undefined)
     throw new Error(`functions/routes.yaml names ${name}, which make dev does not know how to configure`);
@@ -133,6 +117,8 @@ const source = new KafkaSourceDispatcher({
   topics: [TOPICS.grabAccepted],
   sink: () => workers.nextUrl(),
   deadLetterTopic: TOPICS.grabAcceptedDlq,
+  // A dead-lettered grab still holds its unit: indexed per coupon for make redrive and reconcile.
+  deadLetterIndex: new DeadLetterIndex(clients.redis),
   ordering: 'unordered',
   retry: 10,
   backoffDelayMs: 200,
@@ -185,7 +171,7 @@ await startGateway({
   health,
   upstreams,
   table,
-  verify: verifierFrom({ issuer: common.AUTH_ISSUER, audience: 'couponkill', jwksUrl: jwks(upstreams) }),
+  verify: verifierFrom({ issuer: common.AUTH_ISSUER, audience: 'couponkill', jwksUrl: jwksUrl(upstreams) }),
   routes: [
     {
       method: 'GET',

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheDir, stateDir } from './paths.js';
-import { pickPort, requirePort } from './ports.js';
+import { portFor, requirePort } from './ports.js';
 import { runInstallStep } from './install.js';
 import { spawnServer, stopByPidFile, waitFor } from './process.js';
 import type { RunningServer, StartOptions } from './types.js';
@@ -62,6 +62,11 @@ function cdsArchive(home: string): string {
 
 export interface KafkaOptions extends StartOptions {
   readonly heapMb?: number;
+  /**
+   * The port clients are told to connect to (default: the broker's own). A fault-injecting proxy
+   * in front of the broker advertises its own port, so clients reach the broker only through it.
+   */
+  readonly advertisedPort?: number;
 }
 
 /** Starts a single-node KRaft broker+controller on 127.0.0.1 with data under `.run/<profile>/kafka`. */
@@ -79,10 +84,11 @@ export async function startKafka(options: KafkaOptions): Promise<RunningServer<s
     existsSync(join(dataDir, 'meta.properties')) && existsSync(portsFile)
       ? (JSON.parse(readFileSync(portsFile, 'utf8')) as { port: number; controllerPort: number })
       : undefined;
-  const port = previous === undefined ? await pickPort(options.port) : await requirePort(previous.port);
+  const port =
+    previous === undefined ? await portFor(options.port, options.exactPort) : await requirePort(previous.port);
   const controllerPort =
     previous === undefined
-      ? await pickPort(options.port === undefined ? undefined : options.port + 1)
+      ? await portFor(options.port === undefined ? undefined : options.port + 1, false)
       : await requirePort(previous.controllerPort);
   writeFileSync(portsFile, JSON.stringify({ port, controllerPort }));
   const properties = join(dir, 'server.properties');
@@ -93,7 +99,7 @@ export async function startKafka(options: KafkaOptions): Promise<RunningServer<s
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
       `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${options.advertisedPort ?? port}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
       'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',

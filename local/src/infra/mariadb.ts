@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir, stateDir } from './paths.js';
-import { pickPort } from './ports.js';
+import { pickPort, portFor } from './ports.js';
 import { type ServerProcess, spawnServer, stopByPidFile, waitFor } from './process.js';
 import type { RunningServer, StartOptions } from './types.js';
 
@@ -114,7 +114,7 @@ export async function startMariadb(options: StartOptions): Promise<RunningServer
     rmSync(dataDir, { recursive: true, force: true });
     cpSync(template, dataDir, { recursive: true });
   }
-  const port = await pickPort(options.port);
+  const port = await portFor(options.port, options.exactPort);
   const started = Date.now();
   const server = await runMariadb(dataDir, runDir, port, 'mariadb');
   options.log?.(`mariadb ready on 127.0.0.1:${port} in ${Date.now() - started} ms`);

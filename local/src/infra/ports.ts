@@ -51,3 +51,8 @@ export async function requirePort(port: number, timeoutMs = 15_000): Promise<num
   handedOut.add(port);
   return port;
 }
+
+/** The port a server starts on: exactly `preferred` when `exact` (a restart), otherwise as `pickPort`. */
+export function portFor(preferred: number | undefined, exact: boolean | undefined): Promise<number> {
+  return exact === true && preferred !== undefined ? requirePort(preferred) : pickPort(preferred);
+}

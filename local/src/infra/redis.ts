@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pickPort } from './ports.js';
+import { portFor } from './ports.js';
 import { spawnServer, stopByPidFile, waitFor } from './process.js';
 import { stateDir } from './paths.js';
 import type { RunningServer, StartOptions } from './types.js';
@@ -9,6 +9,8 @@ import type { RunningServer, StartOptions } from './types.js';
 export interface RedisOptions extends StartOptions {
   /** Keep an append-only file so data survives a restart (fault tests). */
   readonly appendOnly?: boolean;
+  /** fsync of the append-only file: `always` loses no acknowledged write on a crash (fault campaign). */
+  readonly appendFsync?: 'everysec' | 'always';
 }
 
 /** Starts redis-server (Debian package) on 127.0.0.1 with data under `.run/<profile>/redis`. */
@@ -16,7 +18,7 @@ export async function startRedis(options: RedisOptions): Promise<RunningServer<s
   const dir = stateDir(options.profile, 'redis');
   const pidFile = join(dir, 'redis.pid');
   await stopByPidFile(pidFile); // a leftover of a killed run holds the data dir
-  const port = await pickPort(options.port);
+  const port = await portFor(options.port, options.exactPort);
   const conf = join(dir, 'redis.conf');
   writeFileSync(
     conf,
@@ -27,7 +29,9 @@ export async function startRedis(options: RedisOptions): Promise<RunningServer<s
       `daemonize no`,
       `dir ${dir}`,
       `save ""`,
-      options.appendOnly === true ? 'appendonly yes\nappendfsync everysec' : 'appendonly no',
+      options.appendOnly === true
+        ? `appendonly yes\nappendfsync ${options.appendFsync ?? 'everysec'}`
+        : 'appendonly no',
       `enable-debug-command local`,
       `maxclients 20000`,
       `loglevel warning`,

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { NacosConfig } from '@couponkill/nacos';
 import { cacheDir, stateDir } from './paths.js';
-import { pickPort } from './ports.js';
+import { pickPort, portFor } from './ports.js';
 import { runInstallStep } from './install.js';
 import { type ServerProcess, spawnServer, stopByPidFile, waitFor } from './process.js';
 import type { NacosEndpoint, RunningServer, StartOptions } from './types.js';
@@ -42,6 +42,8 @@ export interface NacosServerOptions extends StartOptions {
   readonly console?: boolean;
   /** Lifetime of API access tokens (rnacos default 3600 s); tests shorten it to prove renewal. */
   readonly tokenTtlSeconds?: number;
+  /** The gRPC port (default: the HTTP port + 1000 when free); with `exactPort` taken exactly too. */
+  readonly grpcPort?: number;
 }
 
 interface Ports {
@@ -141,8 +143,11 @@ export async function startNacos(
   };
   if (!existsSync(dataDir)) freshData();
   const ports: Ports = {
-    http: await pickPort(options.port),
-    grpc: await pickPort(options.port === undefined ? undefined : options.port + 1000),
+    http: await portFor(options.port, options.exactPort),
+    grpc: await portFor(
+      options.grpcPort ?? (options.port === undefined ? undefined : options.port + 1000),
+      options.exactPort,
+    ),
     console:
       options.console === true ? await pickPort(options.port === undefined ? undefined : options.port + 2000) : 0,
   };

@@ -83,7 +83,12 @@ export async function startLocalServers(options: LocalServersOptions): Promise<L
 
   const results = await Promise.allSettled([
     endpointOf('redis', given.redisUrl, () =>
-      startRedis({ ...base, ...port(options.ports?.redis), appendOnly: options.redisAppendOnly ?? false }),
+      startRedis({
+        ...base,
+        ...port(options.ports?.redis),
+        appendOnly: options.redisAppendOnly ?? false,
+        appendFsync: 'always',
+      }),
     ),
     endpointOf('mariadb', given.mysqlUrl, () => startMariadb({ ...base, ...port(options.ports?.mysql) })),
     endpointOf('kafka', given.kafkaBrokers, () => startKafka({ ...base, ...port(options.ports?.kafka) })),

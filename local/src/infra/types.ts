@@ -28,6 +28,11 @@ export interface StartOptions {
   readonly profile: string;
   /** Preferred port (dev wants stable URLs); a free one is used when it is taken. */
   readonly port?: number;
+  /**
+   * Take exactly `port` (waiting until it is free) instead of falling back to a free one: a
+   * restarted server must come back where its clients and proxies look.
+   */
+  readonly exactPort?: boolean;
   /** Print progress lines (installs, readiness). */
   readonly log?: (line: string) => void;
 }
