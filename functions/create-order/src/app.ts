@@ -17,8 +17,8 @@ export async function createCreateOrder(config: ConfigStore<typeof createOrderCo
   const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
   const settings = config.current;
   if (settings.migrateOnStart) await OrderStore.migrate(settings.mysqlUrl, settings.orderSharding);
-  const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding, 20);
-  const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, 4);
+  const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding, 20, settings.mysqlPool);
+  const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, 4, settings.mysqlPool);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   const terms = cachedTerms(async (couponId) => coupons.get(couponId), settings.termsCacheSeconds * 1000);
   const batchSize = metrics.histogram(
