@@ -117,8 +117,8 @@ const KAFKA_NAMES = new Set([
   'KafkaJSTopicMetadataNotLoaded',
   'KafkaJSTimeout',
   'KafkaJSLockTimeout',
-  // a send our producer gave up waiting for (see @couponkill/events)
-  'KafkaSendTimeoutError',
+  // a wait we bounded ourselves: a send, the consumer lag (see @couponkill/events)
+  'KafkaWaitTimeoutError',
 ]);
 const KAFKA_PROTOCOL_TYPES = new Set([
   'BROKER_NOT_AVAILABLE',
