@@ -28,6 +28,9 @@ import { type RunningServer, removeStateDir, startKafka, startMariadb, startRedi
 // file runs its own Redis and MariaDB and SIGSTOPs them (the shared servers of the other test
 // files are never touched), and its own Kafka, which it stops.
 
+// The functions log a warning for every 503 by design; keep this file's output to errors.
+process.env['LOG_LEVEL'] ??= 'error';
+
 const ISSUER = 'https://auth.couponkill.test';
 const JOB_TOKEN = randomBytes(24).toString('base64url');
 const PASSWORD = 'correct horse battery';
@@ -210,6 +213,13 @@ describe('a stalled dependency answers 503 with Retry-After on every route', () 
       // waiting for a connection.
       expectUnavailable(await stalled(mariadb, () => times(30, list)));
       expect((await until(list, 200)).status).toBe(200);
+    });
+
+    it('orders: the expiry job answers 503, so its scheduler retries', async () => {
+      const expire = () => call(orders, 'POST', '/jobs/expire-orders', { token: JOB_TOKEN });
+      expect((await expire()).status).toBe(200);
+      expectUnavailable(await stalled(mariadb, () => times(2, expire)));
+      expect((await until(expire, 200)).status).toBe(200);
     });
 
     it('coupon-admin: listing and reading coupons answer 503', async () => {
