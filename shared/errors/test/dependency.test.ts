@@ -295,6 +295,7 @@ describe('Kafka (kafkajs)', () => {
       ),
       protocolError('BROKER_NOT_AVAILABLE', 8, false, 'The broker is not available'),
       protocolError('NOT_ENOUGH_REPLICAS', 19, true, 'Fewer in-sync replicas than required'),
+      protocolError('NOT_COORDINATOR_FOR_GROUP', 16, true, 'This is not the correct coordinator for this group'),
     ];
     for (const err of cases) expect(classifyDependencyFailure(err)?.dependency, err.name).toBe('kafka');
   });

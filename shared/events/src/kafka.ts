@@ -4,6 +4,7 @@ import {
   type Consumer,
   Kafka,
   type KafkaConfig,
+  KafkaJSProtocolError,
   logLevel,
   Partitioners,
   type Producer,
@@ -246,6 +247,8 @@ export interface PartitionLag {
   readonly lag: number;
 }
 
+const COORDINATOR_RETRY_MS = 100;
+
 /**
  * Consumer lag as KEDA's Kafka scaler computes it: per partition, end offset minus the group's
  * committed offset (a partition the group never committed counts from its earliest offset).
@@ -258,11 +261,22 @@ export async function consumerLag(
   topic: string,
   options: { readonly timeoutMs?: number } = {},
 ): Promise<{ total: number; partitions: PartitionLag[] }> {
-  const [ends, [committed]] = await within(
-    Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]),
-    options.timeoutMs ?? 5000,
-    'consumer lag',
-  );
+  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  const read = () => Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+  let result: Awaited<ReturnType<typeof read>>;
+  for (;;) {
+    try {
+      result = await within(read(), Math.max(0, deadline - Date.now()), 'consumer lag');
+      break;
+    } catch (err) {
+      // kafkajs' admin does not retry a group coordinator that moved or is still loading (a
+      // fresh group, a broker restart); those pass within moments.
+      const retriable = err instanceof KafkaJSProtocolError && err.retriable;
+      if (!retriable || Date.now() + COORDINATOR_RETRY_MS >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, COORDINATOR_RETRY_MS));
+    }
+  }
+  const [ends, [committed]] = result;
   const partitions = ends.map((end) => {
     const entry = committed?.partitions.find((p) => p.partition === end.partition);
     const committedOffset = entry === undefined || Number(entry.offset) < 0 ? Number(end.low) : Number(entry.offset);
