@@ -24,7 +24,7 @@ export async function createCouponAdmin(
   const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
   const settings = config.current;
   if (settings.migrateOnStart) await CouponStore.migrate(settings.mysqlUrl, settings.couponsDatabase);
-  const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase);
+  const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, undefined, settings.mysqlPool);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   await assertNoEviction(redis);
   const verify = verifierFrom(settings.auth);

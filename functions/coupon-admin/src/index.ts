@@ -8,7 +8,7 @@ import { loadCouponAdminConfig } from './config.js';
 const config = loadOrExit(() => loadCouponAdminConfig());
 // Only a delete asks it, so two connections per order database are plenty. Not a readiness
 // check: an unreachable order database should stop deletes, not every coupon read.
-const orders = OrderStore.open(config.current.mysqlUrl, config.current.orderSharding, 2);
+const orders = OrderStore.open(config.current.mysqlUrl, config.current.orderSharding, 2, config.current.mysqlPool);
 const app = await createCouponAdmin(config, {
   countLiveOrders: (couponId) => orders.countLive(couponId),
   countHeldOrders: async (couponId) => {

@@ -29,8 +29,13 @@ export function openOrderWorker(
   settings: CreateOrderConfig,
   options: { name?: string; onBatch?: (size: number) => void; connections?: number } = {},
 ): OrderWorker {
-  const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding, options.connections ?? 20);
-  const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, 4);
+  const orders = OrderStore.open(
+    settings.mysqlUrl,
+    settings.orderSharding,
+    options.connections ?? 20,
+    settings.mysqlPool,
+  );
+  const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, 4, settings.mysqlPool);
   const redis = createRedis(settings.redis, options.name ?? FUNCTION_NAME);
   const sale = new Sale(redis);
   const terms = cachedTerms(async (couponId) => coupons.get(couponId), settings.termsCacheSeconds * 1000);

@@ -15,7 +15,7 @@ export const FUNCTION_NAME = 'orders';
 export async function createOrders(config: ConfigStore<typeof ordersConfigSchema>): Promise<FunctionApp> {
   const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
   const settings = config.current;
-  const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding);
+  const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding, undefined, settings.mysqlPool);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   await assertNoEviction(redis);
   const verify = verifierFrom(settings.auth);

@@ -1,11 +1,14 @@
 import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { loadConfig } from '@couponkill/config';
+import { MYSQL_POOL_ENV, mysqlPoolSchema } from '@couponkill/db';
 import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const ordersConfigSchema = z.object({
   mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
+  mysqlPool: mysqlPoolSchema.prefault({}),
   /** The same layout create-order writes with (CONFIG_FILE, like the other functions' sharding). */
   orderSharding: orderShardingSchema.prefault({}),
   redis: redisOptionsSchema.prefault({}),
@@ -35,6 +38,7 @@ export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env) {
       fileEnv: 'CONFIG_FILE',
       env: {
         MYSQL_URL: 'mysqlUrl',
+        ...MYSQL_POOL_ENV,
         ...REDIS_ENV,
         ...VERIFIER_ENV,
         JOB_TOKEN: 'expiry.jobToken',

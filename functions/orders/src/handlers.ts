@@ -1,5 +1,5 @@
 import { authenticate, type Verify } from '@couponkill/auth';
-import { AppError } from '@couponkill/errors';
+import { AppError, dependencyError } from '@couponkill/errors';
 import { type HttpRequest, implement, type Route } from '@couponkill/http';
 import type { Order, OrderStore } from '@couponkill/orders';
 import {
@@ -58,9 +58,13 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
         log.info(run, 'expired past-due orders');
         return { status: 200, body: run };
       } catch (err) {
-        // Orders expired before the failure stay expired; the next run picks up the rest.
+        // Orders expired before the failure stay expired; the next run picks up the rest. Only a
+        // dependency that failed is UNAVAILABLE: a bug stays a bug (INTERNAL), an AppError as it is.
+        const unavailable = dependencyError(err);
+        if (unavailable === undefined) throw err;
         throw new AppError('UNAVAILABLE', 'Orders cannot be expired right now; the next run retries.', {
           cause: err,
+          retryAfterSeconds: unavailable.retryAfterSeconds,
         });
       }
     }),

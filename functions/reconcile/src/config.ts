@@ -1,4 +1,5 @@
 import { loadConfig } from '@couponkill/config';
+import { MYSQL_POOL_ENV, mysqlPoolSchemaWith } from '@couponkill/db';
 import { TOPICS } from '@couponkill/events';
 import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
@@ -6,6 +7,11 @@ import { z } from 'zod';
 
 export const reconcileConfigSchema = z.object({
   mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  /**
+   * Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up.
+   * A statement may take longer than a request's: a check reads every order of a coupon.
+   */
+  mysqlPool: mysqlPoolSchemaWith({ queryTimeoutMs: 60_000 }).prefault({}),
   couponsDatabase: z.string().default('couponkill_coupons'),
   orderSharding: orderShardingSchema.prefault({}),
   redis: redisOptionsSchema.prefault({}),
@@ -23,6 +29,7 @@ export const reconcileConfigSchema = z.object({
 /** Where reconciliation finds the stores it compares; the operator reads the same variables. */
 export const RECONCILE_STORES_ENV = {
   MYSQL_URL: 'mysqlUrl',
+  ...MYSQL_POOL_ENV,
   COUPONS_DATABASE: 'couponsDatabase',
   ...REDIS_ENV,
   KAFKA_BROKERS: 'kafkaBrokers',

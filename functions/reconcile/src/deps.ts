@@ -12,8 +12,8 @@ export async function connectReconcileDeps(
   config: ConfigStore<typeof reconcileConfigSchema>,
 ): Promise<ReconcileDeps & { close(): Promise<void> }> {
   const s = config.current;
-  const coupons = CouponStore.open(s.mysqlUrl, s.couponsDatabase, 2);
-  const orders = OrderStore.open(s.mysqlUrl, s.orderSharding, 2);
+  const coupons = CouponStore.open(s.mysqlUrl, s.couponsDatabase, 2, s.mysqlPool);
+  const orders = OrderStore.open(s.mysqlUrl, s.orderSharding, 2, s.mysqlPool);
   const redis = createRedis(s.redis, 'reconcile');
   await assertNoEviction(redis);
   const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'reconcile' }).admin();

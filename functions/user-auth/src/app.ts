@@ -16,7 +16,7 @@ export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSc
   const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
   const settings = config.current;
   if (settings.migrateOnStart) await UserStore.migrate(settings.mysqlUrl, settings.userSharding);
-  const users = UserStore.open(settings.mysqlUrl, settings.userSharding);
+  const users = UserStore.open(settings.mysqlUrl, settings.userSharding, undefined, settings.mysqlPool);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   const keys = await loadKeyRing(settings.auth.signingKeys);
   const lockout = new Lockout(redis, () => config.current.lockout);

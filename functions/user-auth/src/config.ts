@@ -1,4 +1,5 @@
 import { loadConfig } from '@couponkill/config';
+import { MYSQL_POOL_ENV, mysqlPoolSchema } from '@couponkill/db';
 import { signingKeysSchema } from '@couponkill/auth';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { userShardingSchema } from '@couponkill/users';
@@ -7,6 +8,8 @@ import { z } from 'zod';
 
 export const userAuthConfigSchema = z.object({
   mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
+  mysqlPool: mysqlPoolSchema.prefault({}),
   redis: redisOptionsSchema.prefault({}),
   userSharding: userShardingSchema.prefault({}),
   /** Apply the user schema migrations at start (local runs); clusters run them as a Job. */
@@ -43,6 +46,7 @@ export function loadUserAuthConfig(env: NodeJS.ProcessEnv = process.env) {
       fileEnv: 'CONFIG_FILE',
       env: {
         MYSQL_URL: 'mysqlUrl',
+        ...MYSQL_POOL_ENV,
         ...REDIS_ENV,
         MIGRATE_ON_START: 'migrateOnStart',
         AUTH_ISSUER: 'auth.issuer',

@@ -12,7 +12,7 @@ export const FUNCTION_NAME = 'user-lookup';
 export async function createUserLookup(config: ConfigStore<typeof userLookupConfigSchema>): Promise<FunctionApp> {
   const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
   const settings = config.current;
-  const users = UserStore.open(settings.mysqlUrl, settings.userSharding);
+  const users = UserStore.open(settings.mysqlUrl, settings.userSharding, undefined, settings.mysqlPool);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   const verify = verifierFrom(settings.auth);
   health.addCheck('redis', pingRedis(redis));

@@ -124,6 +124,13 @@ app.kubernetes.io/name: {{ .name }}
 {{- if has "mysql" $needs }}
 - name: MYSQL_URL
   valueFrom: { secretKeyRef: { name: {{ $secret }}, key: MYSQL_URL } }
+{{- range $key, $env := dict "queueLimit" "MYSQL_QUEUE_LIMIT" "acquireTimeoutMs" "MYSQL_ACQUIRE_TIMEOUT_MS" "queryTimeoutMs" "MYSQL_QUERY_TIMEOUT_MS" "connectTimeoutMs" "MYSQL_CONNECT_TIMEOUT_MS" }}
+{{- $value := index ($v.config.mysqlPool | default dict) $key }}
+{{- if not (kindIs "invalid" $value) }}
+- name: {{ $env }}
+  value: {{ $value | int | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if has "coupons" $needs }}
 - name: COUPONS_DATABASE

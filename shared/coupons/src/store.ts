@@ -2,6 +2,7 @@ import {
   createPool,
   loadMigrations,
   migrate,
+  type MysqlPoolSettings,
   packageDir,
   type Pool,
   type PoolConnection,
@@ -56,9 +57,14 @@ export class CouponStore {
     this.#pool = pool;
   }
 
-  static open(mysqlUrl: string, database: string, connections = 10): CouponStore {
+  static open(
+    mysqlUrl: string,
+    database: string,
+    connections = 10,
+    bounds: Partial<MysqlPoolSettings> = {},
+  ): CouponStore {
     const name = couponsDatabaseSchema.parse(database);
-    return new CouponStore(createPool({ url: withDatabase(mysqlUrl, name), connectionLimit: connections }));
+    return new CouponStore(createPool({ url: withDatabase(mysqlUrl, name), connectionLimit: connections, ...bounds }));
   }
 
   /** Creates the database if needed and applies the versioned migrations (idempotent). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 
 /** One versioned migration: `0001_create_orders.sql` → version 1, name `create_orders`. */
 export interface Migration {
@@ -59,20 +59,22 @@ interface AppliedRow extends RowDataPacket {
  */
 export async function migrate(pool: Pool, migrations: readonly Migration[]): Promise<MigrationResult> {
   const connection = await pool.getConnection();
-  const [[database]] = await connection.query<RowDataPacket[]>('SELECT DATABASE() AS name');
+  // DDL on a big table and the wait for the lock may take minutes: no statement timeout here
+  // (the pool's default fits requests, not schema changes); the migration Job has its own deadline.
+  const run = <T extends RowDataPacket[] | ResultSetHeader = ResultSetHeader>(sql: string, values?: unknown[]) =>
+    connection.query<T>({ sql, timeout: 0 }, values);
+  const [[database]] = await run<RowDataPacket[]>('SELECT DATABASE() AS name');
   const lockName = `couponkill:migrations:${String(database?.['name'] ?? '')}`;
   try {
-    const [[lock]] = await connection.query<RowDataPacket[]>('SELECT GET_LOCK(?, 60) AS got', [lockName]);
+    const [[lock]] = await run<RowDataPacket[]>('SELECT GET_LOCK(?, 60) AS got', [lockName]);
     if (lock?.['got'] !== 1) throw new Error(`could not take the migration lock ${lockName} within 60 s`);
-    await connection.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    await run(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INT UNSIGNED NOT NULL PRIMARY KEY,
       name VARCHAR(200) NOT NULL,
       checksum CHAR(64) NOT NULL,
       applied_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
     ) ENGINE=InnoDB`);
-    const [rows] = await connection.query<AppliedRow[]>(
-      'SELECT version, checksum FROM schema_migrations ORDER BY version',
-    );
+    const [rows] = await run<AppliedRow[]>('SELECT version, checksum FROM schema_migrations ORDER BY version');
     const recorded = new Map(rows.map((row) => [Number(row.version), row.checksum]));
     for (const [version, checksum] of recorded) {
       const migration = migrations.find((m) => m.version === version);
@@ -85,8 +87,8 @@ export async function migrate(pool: Pool, migrations: readonly Migration[]): Pro
     const applied: number[] = [];
     for (const migration of migrations) {
       if (recorded.has(migration.version)) continue;
-      for (const statement of splitStatements(migration.sql)) await connection.query(statement);
-      await connection.query('INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)', [
+      for (const statement of splitStatements(migration.sql)) await run(statement);
+      await run('INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)', [
         migration.version,
         migration.name,
         migration.checksum,
@@ -95,7 +97,7 @@ export async function migrate(pool: Pool, migrations: readonly Migration[]): Pro
     }
     return { applied, alreadyApplied: recorded.size };
   } finally {
-    await connection.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
+    await run('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
     connection.release();
   }
 }

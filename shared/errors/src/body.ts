@@ -1,5 +1,6 @@
 import { AppError, type FieldIssue, isAppError } from './app-error.js';
 import type { ErrorCode } from './codes.js';
+import { dependencyError } from './dependency.js';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -13,10 +14,14 @@ export interface ErrorBody {
 
 const GENERIC_MESSAGE = 'Something went wrong on our side; the request can be retried.';
 
-/** Maps anything thrown to a client-safe AppError: unknown errors become INTERNAL. */
+/**
+ * Maps anything thrown to a client-safe AppError: a dependency that stalled or failed becomes
+ * UNAVAILABLE with Retry-After (the client should retry; see dependency.ts), anything else
+ * unknown is a bug and becomes INTERNAL.
+ */
 export function toAppError(err: unknown): AppError {
   if (isAppError(err)) return err;
-  return new AppError('INTERNAL', GENERIC_MESSAGE, { cause: err });
+  return dependencyError(err) ?? new AppError('INTERNAL', GENERIC_MESSAGE, { cause: err });
 }
 
 export function errorBody(err: unknown, requestId?: string): ErrorBody {

@@ -17,6 +17,7 @@ export {
   ensureTopics,
   EventProducer,
   type KafkaOptions,
+  KafkaWaitTimeoutError,
   type PartitionLag,
   type ReceivedEvent,
 } from './kafka.js';

@@ -4,6 +4,7 @@ import {
   type Consumer,
   Kafka,
   type KafkaConfig,
+  KafkaJSProtocolError,
   logLevel,
   Partitioners,
   type Producer,
@@ -51,6 +52,27 @@ function kafkaLogCreator(sink: KafkaLogSink | undefined): KafkaConfig['logCreato
       else if (level === logLevel.WARN) out.warn(detail, message);
       else out.debug(detail, message);
     };
+}
+
+/**
+ * A wait on Kafka that we bounded ourselves and that ran out: a send not acknowledged, an admin
+ * request kafkajs would keep retrying. Named so the error model answers it as UNAVAILABLE.
+ */
+export class KafkaWaitTimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} not answered by Kafka within ${ms} ms`);
+    this.name = 'KafkaWaitTimeoutError';
+  }
+}
+
+/** Settles like `work`, or rejects with KafkaWaitTimeoutError after `ms`; `work` is not cancelled. */
+function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new KafkaWaitTimeoutError(what, ms)), ms);
+  });
+  work.catch(() => undefined); // a late failure after the timeout must not go unhandled
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function createKafka(options: KafkaOptions): Kafka {
@@ -144,22 +166,13 @@ export class EventProducer {
     topic: string,
     events: ReadonlyArray<{ event: CloudEvent<unknown>; key: string }>,
   ): Promise<RecordMetadata[]> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Kafka send not acknowledged within ${this.#sendTimeoutMs} ms`)),
-        this.#sendTimeoutMs,
-      );
-    });
-    try {
-      if (!this.#connected) await Promise.race([this.connect(), timeout]);
-      return await Promise.race([
-        this.#producer.send({ topic, acks: -1, messages: events.map(({ event, key }) => toKafkaMessage(event, key)) }),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const deadline = Date.now() + this.#sendTimeoutMs;
+    if (!this.#connected) await within(this.connect(), this.#sendTimeoutMs, 'producer connect');
+    return within(
+      this.#producer.send({ topic, acks: -1, messages: events.map(({ event, key }) => toKafkaMessage(event, key)) }),
+      Math.max(0, deadline - Date.now()),
+      'send',
+    );
   }
 }
 
@@ -234,19 +247,36 @@ export interface PartitionLag {
   readonly lag: number;
 }
 
+const COORDINATOR_RETRY_MS = 100;
+
 /**
  * Consumer lag as KEDA's Kafka scaler computes it: per partition, end offset minus the group's
  * committed offset (a partition the group never committed counts from its earliest offset).
+ * Bounded by `timeoutMs` (KafkaWaitTimeoutError): with the brokers down, kafkajs would retry for
+ * half a minute while a job request waits.
  */
 export async function consumerLag(
   admin: Admin,
   groupId: string,
   topic: string,
+  options: { readonly timeoutMs?: number } = {},
 ): Promise<{ total: number; partitions: PartitionLag[] }> {
-  const [ends, [committed]] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-  ]);
+  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  const read = () => Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+  let result: Awaited<ReturnType<typeof read>>;
+  for (;;) {
+    try {
+      result = await within(read(), Math.max(0, deadline - Date.now()), 'consumer lag');
+      break;
+    } catch (err) {
+      // kafkajs' admin does not retry a group coordinator that moved or is still loading (a
+      // fresh group, a broker restart); those pass within moments.
+      const retriable = err instanceof KafkaJSProtocolError && err.retriable;
+      if (!retriable || Date.now() + COORDINATOR_RETRY_MS >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, COORDINATOR_RETRY_MS));
+    }
+  }
+  const [ends, [committed]] = result;
   const partitions = ends.map((end) => {
     const entry = committed?.partitions.find((p) => p.partition === end.partition);
     const committedOffset = entry === undefined || Number(entry.offset) < 0 ? Number(end.low) : Number(entry.offset);

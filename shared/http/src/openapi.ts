@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from '@couponkill/errors';
+import { DEPENDENCY_MESSAGE, ERROR_CODES, type ErrorCode } from '@couponkill/errors';
 import { z } from 'zod';
 import type { RouteContract } from './contract.js';
 
@@ -41,9 +41,21 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   PAYLOAD_TOO_LARGE: 'The request body must not exceed 1024 bytes.',
   UNSUPPORTED_MEDIA_TYPE: 'The request body must be JSON (Content-Type: application/json).',
   INTERNAL: 'Something went wrong on our side; the request can be retried.',
+  UNAVAILABLE: DEPENDENCY_MESSAGE,
 };
 
-/** Every error code a route may answer: its own, plus those of the transport and of its auth. */
+/** Codes whose answers carry `Retry-After`. */
+const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set([
+  'NOT_STARTED',
+  'RATE_LIMITED',
+  'LOGIN_LOCKED',
+  'UNAVAILABLE',
+]);
+
+/**
+ * Every error code a route may answer: its own, plus those of the transport and of its auth, and
+ * UNAVAILABLE (503 with Retry-After), which any route answers while a dependency it waits on is down.
+ */
 export function errorCodesOf(contract: RouteContract): ErrorCode[] {
   const codes = new Set<ErrorCode>(['BAD_REQUEST', 'VALIDATION_FAILED', 'METHOD_NOT_ALLOWED']);
   if (BODY_METHODS.has(contract.method)) {
@@ -54,6 +66,7 @@ export function errorCodesOf(contract: RouteContract): ErrorCode[] {
   if (contract.auth === 'admin' || contract.auth === 'job') codes.add('FORBIDDEN');
   for (const code of contract.errors) codes.add(code);
   codes.add('INTERNAL');
+  codes.add('UNAVAILABLE');
   return [...codes].sort((a, b) => ERROR_CODES[a] - ERROR_CODES[b] || a.localeCompare(b));
 }
 
@@ -159,7 +172,7 @@ function operation(contract: RouteContract): JsonObject {
       ...(status === 405
         ? { headers: { allow: { description: 'The methods this path takes.', schema: { type: 'string' } } } }
         : {}),
-      ...(codes.includes('NOT_STARTED') || codes.includes('RATE_LIMITED') || codes.includes('LOGIN_LOCKED')
+      ...(codes.some((code) => RETRY_AFTER_CODES.has(code))
         ? {
             headers: {
               'retry-after': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } },

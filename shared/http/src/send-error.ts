@@ -1,4 +1,4 @@
-import { errorBody, toAppError } from '@couponkill/errors';
+import { DEPENDENCY_RETRY_AFTER_SECONDS, DependencyError, errorBody, toAppError } from '@couponkill/errors';
 import type { Logger } from '@couponkill/logging';
 import { sendJson } from './send-json.js';
 import type { HeaderValues, HttpResponse } from './types.js';
@@ -14,12 +14,24 @@ export interface SendErrorOptions {
  * Answers with the JSON error body for anything thrown. Only an AppError's code and message reach
  * the client; the original error, with its stack, goes to the log for 5xx only. 4xx are the
  * client's doing and, in a flash sale, very frequent (SOLD_OUT), so they are logged at debug.
+ * UNAVAILABLE means a dependency we wait on stalled or failed: not a bug, so a warning, and always
+ * with Retry-After, so clients back off instead of hammering a recovering dependency.
  */
 export function sendError(res: HttpResponse, err: unknown, options: SendErrorOptions): void {
   const { requestId, logger, headers = {} } = options;
   const appError = toAppError(err);
-  if (appError.status >= 500) logger.error({ err, code: appError.code, status: appError.status }, 'request failed');
-  else logger.debug({ code: appError.code, status: appError.status, reason: appError.message }, 'request refused');
+  if (appError.code === 'UNAVAILABLE') {
+    const dependency = appError instanceof DependencyError ? appError.dependency : undefined;
+    const reason = appError instanceof DependencyError ? appError.reason : undefined;
+    logger.warn(
+      { err: appError.cause ?? err, code: appError.code, status: appError.status, dependency, reason },
+      'dependency unavailable',
+    );
+  } else if (appError.status >= 500) {
+    logger.error({ err, code: appError.code, status: appError.status }, 'request failed');
+  } else {
+    logger.debug({ code: appError.code, status: appError.status, reason: appError.message }, 'request refused');
+  }
 
   if (res.headersSent) {
     // Too late for an error status: cut the connection so the client cannot mistake a truncated
@@ -29,8 +41,8 @@ export function sendError(res: HttpResponse, err: unknown, options: SendErrorOpt
   }
   const out: Record<string, string | number | readonly string[]> = { ...headers };
   if (requestId !== undefined) out['x-request-id'] = requestId;
-  if (appError.retryAfterSeconds !== undefined) {
-    out['retry-after'] = String(Math.max(0, Math.ceil(appError.retryAfterSeconds)));
-  }
+  const retryAfter =
+    appError.retryAfterSeconds ?? (appError.code === 'UNAVAILABLE' ? DEPENDENCY_RETRY_AFTER_SECONDS : undefined);
+  if (retryAfter !== undefined) out['retry-after'] = String(Math.max(0, Math.ceil(retryAfter)));
   sendJson(res, appError.status, errorBody(appError, requestId), out);
 }

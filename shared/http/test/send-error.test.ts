@@ -1,5 +1,6 @@
 import { AppError } from '@couponkill/errors';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Route } from '../src/index.js';
 import { serve, type Harness } from './harness.js';
 
 let h: Harness;
@@ -70,6 +71,58 @@ describe('error responses', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('2');
     expect(await res.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+  });
+
+  it('answers a stalled dependency with 503, Retry-After and a warning, never 500', async () => {
+    // What ioredis rejects with when Redis does not answer within commandTimeout.
+    const stalled = new Error('Command timed out');
+    h = await serve(throwing(stalled));
+    const res = await fetch(h.url('/api/v1/coupons/c1/grab'), { method: 'POST', headers: { 'x-request-id': 'r-503' } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    const text = await res.text();
+    expect(text).not.toContain('timed out');
+    expect(JSON.parse(text)).toEqual({
+      error: { code: 'UNAVAILABLE', message: expect.any(String), requestId: 'r-503' },
+    });
+    expect(h.logs().find((l) => l['code'] === 'UNAVAILABLE')).toMatchObject({
+      level: 'warn',
+      requestId: 'r-503',
+      dependency: 'redis',
+      err: { message: 'Command timed out' },
+    });
+    expect(h.logs().some((l) => l['level'] === 'error')).toBe(false);
+  });
+
+  it('sends Retry-After with every UNAVAILABLE, also one thrown without it', async () => {
+    h = await serve(throwing(new AppError('UNAVAILABLE', 'Orders cannot be written right now; retry.')));
+    const res = await fetch(h.url('/api/v1/coupons/c1/grab'), { method: 'POST' });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toMatchObject({
+      error: { code: 'UNAVAILABLE', message: 'Orders cannot be written right now; retry.' },
+    });
+  });
+
+  it('answers a dependency failure in the route guard with 503 too', async () => {
+    h = await serve(
+      [
+        {
+          method: 'GET',
+          path: '/guarded',
+          contract: { auth: 'user' },
+          handler: () => ({ status: 200, body: {} }),
+        } as unknown as Route,
+      ],
+      {
+        authorize: async () => {
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+        },
+      },
+    );
+    const res = await fetch(h.url('/guarded'));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
   });
 
   it('returns validation failures with the bad fields', async () => {

@@ -89,7 +89,9 @@ export class TokenHttpClient {
     } catch (err) {
       // The client decorates errors (err.name = …), which a DOMException forbids: hand it a plain Error.
       const reason = cancel.aborted ? 'cancelled' : err instanceof Error ? err.message : String(err);
+      // Named like the client's own errors, so the error model sees Nacos as the dependency that failed.
       throw Object.assign(new Error(`nacos request failed: ${reason}`), {
+        name: 'NacosRequestError',
         code: cancel.aborted ? 'ECANCELLED' : 'EREQUEST',
       });
     }

@@ -46,20 +46,26 @@ export class NacosToken {
   }
 
   async #login(): Promise<string> {
-    const response = await fetch(`${this.#baseUrl}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
-      body: new URLSearchParams({
-        username: this.#credentials.username,
-        password: this.#credentials.password,
-      }).toString(),
-      signal: AbortSignal.timeout(5000),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`nacos login failed: HTTP ${response.status} ${text.slice(0, 200)}`);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${this.#baseUrl}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+        body: new URLSearchParams({
+          username: this.#credentials.username,
+          password: this.#credentials.password,
+        }).toString(),
+        signal: AbortSignal.timeout(5000),
+      });
+      text = await response.text();
+    } catch (err) {
+      throw loginError(`nacos login failed: ${err instanceof Error ? err.message : String(err)}`, err);
+    }
+    if (!response.ok) throw loginError(`nacos login failed: HTTP ${response.status} ${text.slice(0, 200)}`);
     const body = JSON.parse(text) as LoginResponse;
     if (typeof body.accessToken !== 'string' || body.accessToken === '') {
-      throw new Error('nacos login failed: no accessToken in the response');
+      throw loginError('nacos login failed: no accessToken in the response');
     }
     const ttlSeconds = typeof body.tokenTtl === 'number' && body.tokenTtl > 0 ? body.tokenTtl : 3600;
     // Renew at 80 % of the lifetime so a request never carries a token that is about to expire.
@@ -71,4 +77,11 @@ export class NacosToken {
     this.#timer.unref();
     return body.accessToken;
   }
+}
+
+/** Named like the nacos client's own errors, so the error model sees Nacos as the dependency that failed. */
+function loginError(message: string, cause?: unknown): Error {
+  const err = new Error(message, cause === undefined ? undefined : { cause });
+  err.name = 'NacosLoginError';
+  return err;
 }

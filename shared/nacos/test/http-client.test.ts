@@ -1,5 +1,9 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { classifyDependencyFailure } from '@couponkill/errors';
 import { describe, expect, it } from 'vitest';
-import { toFetchRequest } from '../src/http-client.js';
+import { TokenHttpClient, toFetchRequest } from '../src/http-client.js';
+import { NacosToken } from '../src/token.js';
 
 const URL_ = 'http://127.0.0.1:8848/nacos/v1/cs/configs';
 
@@ -36,5 +40,26 @@ describe('toFetchRequest', () => {
       't',
     );
     expect(new URLSearchParams(request.body).toString()).toBe('dataId=a');
+  });
+});
+
+/** A port nothing listens on (taken, then freed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('a Nacos that does not answer', () => {
+  it('fails requests and logins with errors the error model answers as UNAVAILABLE', async () => {
+    const base = `http://127.0.0.1:${await closedPort()}/nacos`;
+    const request = await new TokenHttpClient(undefined).request(`${base}/v1/cs/configs`).catch((err: unknown) => err);
+    expect(classifyDependencyFailure(request)).toEqual({ dependency: 'nacos', reason: 'NacosRequestError' });
+    const token = new NacosToken(base, { username: 'nacos', password: 'nacos' });
+    const login = await token.get().catch((err: unknown) => err);
+    token.close();
+    expect(classifyDependencyFailure(login)).toEqual({ dependency: 'nacos', reason: 'NacosLoginError' });
   });
 });

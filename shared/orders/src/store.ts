@@ -1,4 +1,12 @@
-import { createPool, loadMigrations, migrate, packageDir, type Pool, withDatabase } from '@couponkill/db';
+import {
+  createPool,
+  loadMigrations,
+  migrate,
+  type MysqlPoolSettings,
+  packageDir,
+  type Pool,
+  withDatabase,
+} from '@couponkill/db';
 import type { RowDataPacket } from 'mysql2/promise';
 import { ulid } from 'ulid';
 import { locateUser, type OrderSharding } from './sharding.js';
@@ -56,9 +64,18 @@ export class OrderStore {
     this.#sharding = sharding;
   }
 
-  static open(mysqlUrl: string, sharding: OrderSharding, connectionsPerDatabase = 10): OrderStore {
+  static open(
+    mysqlUrl: string,
+    sharding: OrderSharding,
+    connectionsPerDatabase = 10,
+    bounds: Partial<MysqlPoolSettings> = {},
+  ): OrderStore {
     const pools = sharding.databases.map((db) =>
-      createPool({ url: withDatabase(db.url ?? mysqlUrl, db.database), connectionLimit: connectionsPerDatabase }),
+      createPool({
+        url: withDatabase(db.url ?? mysqlUrl, db.database),
+        connectionLimit: connectionsPerDatabase,
+        ...bounds,
+      }),
     );
     return new OrderStore(pools, sharding);
   }

@@ -1,5 +1,13 @@
 import { AppError } from '@couponkill/errors';
-import { createPool, loadMigrations, migrate, packageDir, type Pool, withDatabase } from '@couponkill/db';
+import {
+  createPool,
+  loadMigrations,
+  migrate,
+  type MysqlPoolSettings,
+  packageDir,
+  type Pool,
+  withDatabase,
+} from '@couponkill/db';
 import type { RowDataPacket } from 'mysql2/promise';
 import { ulid } from 'ulid';
 import { shardOf, type UserSharding } from './sharding.js';
@@ -68,13 +76,23 @@ export class UserStore {
   }
 
   /** Connects to the index and every shard database named by the sharding rule. */
-  static open(mysqlUrl: string, sharding: UserSharding, connectionsPerShard = 10): UserStore {
+  static open(
+    mysqlUrl: string,
+    sharding: UserSharding,
+    connectionsPerShard = 10,
+    bounds: Partial<MysqlPoolSettings> = {},
+  ): UserStore {
     const index = createPool({
       url: withDatabase(mysqlUrl, sharding.indexDatabase),
       connectionLimit: connectionsPerShard,
+      ...bounds,
     });
     const shards = sharding.shards.map((shard) =>
-      createPool({ url: withDatabase(shard.url ?? mysqlUrl, shard.database), connectionLimit: connectionsPerShard }),
+      createPool({
+        url: withDatabase(shard.url ?? mysqlUrl, shard.database),
+        connectionLimit: connectionsPerShard,
+        ...bounds,
+      }),
     );
     return new UserStore(index, shards);
   }
