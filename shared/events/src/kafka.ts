@@ -4,7 +4,6 @@ import {
   type Consumer,
   Kafka,
   type KafkaConfig,
-  KafkaJSProtocolError,
   logLevel,
   Partitioners,
   type Producer,
@@ -271,7 +270,10 @@ export async function consumerLag(
     } catch (err) {
       // kafkajs' admin does not retry a group coordinator that moved or is still loading (a
       // fresh group, a broker restart); those pass within moments.
-      const retriable = err instanceof KafkaJSProtocolError && err.retriable;
+      // By name: kafkajs is CommonJS and does not expose this class as an ESM named export.
+      const retriable =
+        (err as { name?: unknown }).name === 'KafkaJSProtocolError' &&
+        (err as { retriable?: unknown }).retriable === true;
       if (!retriable || Date.now() + COORDINATOR_RETRY_MS >= deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, COORDINATOR_RETRY_MS));
     }
