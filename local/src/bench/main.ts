@@ -20,6 +20,7 @@ import { removeStateDir, REPO_ROOT, stateDir } from '../infra/paths.js';
 import { startRedis } from '../infra/redis.js';
 import { ulid as newUlid } from 'ulid';
 import { type LoadResult, measure, startNode } from './load.js';
+import { benchDurability } from './durability.js';
 import { benchOrders } from './orders.js';
 import { benchScriptCost } from './script-cost.js';
 import { benchWholeSale, type WholeSaleResult } from './whole-sale.js';
@@ -236,6 +237,15 @@ try {
     `  grab script ${scriptCost.plain.usecPerGrab.toFixed(1)} µs without rules, ${scriptCost.flow.usecPerGrab.toFixed(1)} µs with three buckets (median of 3 × ${scriptCost.flow.calls} calls)`,
   );
 
+  // 4. What a grab costs when Redis answers only once it is on disk.
+  say(
+    '4. Redis durability: grabs/s with appendfsync always vs everysec (64 at a time, median of 3 interleaved rounds)',
+  );
+  const durability = await benchDurability(profile, { grabs: 20_000, concurrency: 64, rounds: 3 });
+  say(
+    `  appendfsync always ${Math.round(durability.always)} grabs/s, everysec ${Math.round(durability.everysec)} grabs/s`,
+  );
+
   // 5. Order writes into sharded MariaDB.
   say('5. order writes into sharded MariaDB');
   const orders = await benchOrders(mysqlUrl, { count: ORDERS, batchSize: BATCH, log: say });
@@ -305,6 +315,14 @@ try {
       baseline: scriptCost.plain.usecPerGrab,
       baselineName: 'no flow rules',
       unit: 'µs',
+      goal: { kind: 'none' },
+    },
+    {
+      name: 'grabs/s, appendfsync always',
+      value: durability.always,
+      baseline: durability.everysec,
+      baselineName: 'appendfsync everysec',
+      unit: 'grabs/s',
       goal: { kind: 'none' },
     },
     {
