@@ -15,7 +15,7 @@ export async function connectReconcileDeps(
   const coupons = CouponStore.open(s.mysqlUrl, s.couponsDatabase, 2);
   const orders = OrderStore.open(s.mysqlUrl, s.orderSharding, 2);
   const redis = createRedis(s.redis, 'reconcile');
-  const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'reconcile' }).admin();
+  const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'reconcile', security: s.kafkaSecurity }).admin();
   await admin.connect();
   return {
     coupons,
