@@ -113,6 +113,20 @@ app.kubernetes.io/name: {{ .name }}
 {{- if and $existing (hasKey ($existing.data | default dict) .key) -}}{{ index $existing.data .key | b64dec }}{{- else -}}{{ randAlphaNum (int .length) }}{{- end -}}
 {{- end -}}
 
+{{/* Reuses a generated value of a named Secret across upgrades: (dict "root" $ "secret" "name" "key" "password" "length" 32) */}}
+{{- define "couponkill.generatedIn" -}}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace .secret -}}
+{{- if and $existing (hasKey ($existing.data | default dict) .key) -}}{{ index $existing.data .key | b64dec }}{{- else -}}{{ randAlphaNum (int .length) }}{{- end -}}
+{{- end -}}
+
+{{- define "couponkill.kafkaAuthSecret" -}}{{ printf "%s-kafka-auth" (include "couponkill.fullname" .) }}{{- end -}}
+
+{{/* Kafka's security protocol for the clients (KafkaSink's `protocol` key, kafka-topics.sh). */}}
+{{- define "couponkill.kafkaProtocol" -}}
+{{- $k := .Values.kafka -}}
+{{- if $k.sasl.enabled -}}{{ ternary "SASL_SSL" "SASL_PLAINTEXT" $k.tls.enabled }}{{- else -}}{{ ternary "SSL" "PLAINTEXT" $k.tls.enabled }}{{- end -}}
+{{- end -}}
+
 {{/* Environment of one function: (dict "root" $ "name" "grab-coupon" "fn" $fn) */}}
 {{- define "couponkill.env" -}}
 {{- $root := .root -}}
@@ -167,6 +181,18 @@ app.kubernetes.io/name: {{ .name }}
 {{- if has "kafka" $needs }}
 - name: KAFKA_BROKERS
   value: {{ include "couponkill.kafkaBrokers" $root | quote }}
+{{- if $v.kafka.tls.enabled }}
+- name: KAFKA_TLS
+  value: "true"
+{{- end }}
+{{- if $v.kafka.sasl.enabled }}
+- name: KAFKA_SASL_MECHANISM
+  value: {{ lower $v.kafka.sasl.mechanism | quote }}
+- name: KAFKA_SASL_USERNAME
+  value: {{ $v.kafka.sasl.username | quote }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ include "couponkill.kafkaAuthSecret" $root }}, key: password } }
+{{- end }}
 {{- end }}
 {{- if eq .name "grab-coupon" }}
 - name: SOLD_OUT_MARK_MS
