@@ -15,6 +15,7 @@ export async function connectSaleBackend(
     | 'orderSharding'
     | 'redis'
     | 'kafkaBrokers'
+    | 'kafkaSecurity'
     | 'orderWorkerGroup'
     | 'topic'
     | 'outboxRegistry'
@@ -23,7 +24,7 @@ export async function connectSaleBackend(
   const coupons = CouponStore.open(s.mysqlUrl, s.couponsDatabase, 2);
   const orders = OrderStore.open(s.mysqlUrl, s.orderSharding, 2);
   const redis = createRedis(s.redis, 'operator');
-  const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'operator' }).admin();
+  const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'operator', security: s.kafkaSecurity }).admin();
   await admin.connect();
   const backend = new SaleBackend({
     coupons,

@@ -7,7 +7,7 @@ import { Sale } from '@couponkill/sale';
 import type { grabResultConfigSchema } from './config.js';
 import { GrabReader } from './grabs.js';
 import { grabResultRoutes } from './handlers.js';
-import { GrabStreams } from './stream.js';
+import { GrabStreams, StreamSlots } from './stream.js';
 
 export const FUNCTION_NAME = 'grab-result';
 
@@ -25,11 +25,13 @@ export async function createGrabResult(config: ConfigStore<typeof grabResultConf
       maxMs: settings.sse.maxSeconds * 1000,
       pollMs: settings.sse.pollMs,
       keepAliveMs: settings.sse.keepAliveSeconds * 1000,
+      maxPerUser: settings.sse.maxStreamsPerUser,
     },
     {
       open: metrics.gauge('grab_result_streams_open', 'Event streams open now.'),
       polls: metrics.counter('grab_result_status_polls_total', 'Status reads by open event streams.'),
     },
+    new StreamSlots(redis),
   );
   const handler = createHttpFunction({
     name: FUNCTION_NAME,

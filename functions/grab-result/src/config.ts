@@ -14,6 +14,8 @@ export const grabResultConfigSchema = z.object({
       pollMs: z.number().int().min(20).max(10_000).default(200),
       /** A comment line after this much silence, so proxies do not close an idle stream. */
       keepAliveSeconds: z.number().int().min(1).max(300).default(15),
+      /** Event streams one user may hold open at once, over every instance (one more: 429 RATE_LIMITED). */
+      maxStreamsPerUser: z.number().int().min(1).max(100).default(4),
     })
     .prefault({}),
 });
@@ -30,6 +32,7 @@ export function loadGrabResultConfig(env: NodeJS.ProcessEnv = process.env) {
         ...VERIFIER_ENV,
         SSE_MAX_SECONDS: 'sse.maxSeconds',
         SSE_POLL_MS: 'sse.pollMs',
+        SSE_MAX_STREAMS_PER_USER: 'sse.maxStreamsPerUser',
       },
     },
     { env },

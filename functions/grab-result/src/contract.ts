@@ -43,7 +43,8 @@ export const grabEventsContract = defineContract({
   description:
     'A `text/event-stream`: one `status` event with the grab view (the JSON above) per change, comments as ' +
     'keep-alives; the server ends the stream on SUCCEEDED, FAILED or CANCELLED (close it there), or with an ' +
-    '`timeout` event after its maximum duration.',
+    '`timeout` event after its maximum duration. A user holds at most a few streams at once (4 by default); one ' +
+    'more is answered 429 RATE_LIMITED with Retry-After.',
   tags: ['grabs'],
   auth: 'user',
   request: { params: grabId },
@@ -55,7 +56,7 @@ export const grabEventsContract = defineContract({
       example: `event: status\nid: SUCCEEDED\ndata: ${JSON.stringify(example)}\n\n`,
     },
   },
-  errors: ['NOT_FOUND'],
+  errors: ['NOT_FOUND', 'RATE_LIMITED'],
 });
 
 export const grabResultContracts = [getGrabContract, grabEventsContract];

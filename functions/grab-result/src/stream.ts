@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError } from '@couponkill/errors';
 import type { HttpResponse } from '@couponkill/http';
+import { defineScripts, type RedisClient } from '@couponkill/redis';
 import type { GrabRecord, GrabStatus } from '@couponkill/sale';
 import type { GrabReader } from './grabs.js';
 import { formatComment, formatEvent, SSE_HEADERS } from './sse.js';
@@ -11,6 +14,8 @@ export interface StreamSettings {
   readonly pollMs: number;
   /** A keep-alive comment goes out after this much silence. */
   readonly keepAliveMs: number;
+  /** Open streams one user may hold at once, over every instance; one more is answered 429. */
+  readonly maxPerUser: number;
 }
 
 /** Structural shapes of the prom-client metrics a stream updates. */
@@ -18,6 +23,64 @@ export interface StreamStats {
   readonly open: { inc(): void; dec(): void };
   readonly polls: { inc(): void };
 }
+
+/**
+ * Takes a stream slot of a user: expired leases are dropped, then a lease ending at `ARGV[2]` ms
+ * from now is added unless the user already holds `ARGV[1]`. Leases (not counters) so that a
+ * stream of an instance that crashed stops counting once it would have timed out anyway.
+ * KEYS: the user's lease set   ARGV: limit, lease ms, lease id
+ * Returns 0 when taken, otherwise the ms until the oldest lease runs out.
+ */
+const TAKE_SLOT = {
+  keys: 1,
+  lua: `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) - now)
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 0`,
+};
+
+/** Per-user stream slots in Redis, shared by every instance of the function. */
+export class StreamSlots {
+  readonly #redis: RedisClient;
+  readonly #take;
+
+  constructor(redis: RedisClient) {
+    this.#redis = redis;
+    this.#take = defineScripts(redis, { takeStreamSlot: TAKE_SLOT }).takeStreamSlot;
+  }
+
+  /**
+   * A slot for one stream of `userId` held for at most `leaseMs`, or RATE_LIMITED (429 with
+   * Retry-After) when the user holds `limit` already. Returns the release.
+   */
+  async take(userId: string, limit: number, leaseMs: number): Promise<() => Promise<void>> {
+    const key = `ck:{sse:${userId}}:streams`;
+    const id = randomUUID();
+    const waitMs = Number(await this.#take([key], [limit, leaseMs, id]));
+    if (waitMs > 0) {
+      throw new AppError(
+        'RATE_LIMITED',
+        `At most ${limit} event streams at once; close one or poll the grab instead.`,
+        {
+          retryAfterSeconds: Math.min(60, Math.max(1, Math.ceil(waitMs / 1000))),
+        },
+      );
+    }
+    return async () => {
+      await this.#redis.zrem(key, id);
+    };
+  }
+}
+
+// A lease outlives its stream's longest life by this much, for a slow last write and clock skew.
+const LEASE_SLACK_MS = 10_000;
 
 /**
  * The open event streams of this instance: each follows one grab until it settles, times out,
@@ -35,22 +98,28 @@ export class GrabStreams {
   readonly #grabs: GrabReader;
   readonly #settings: StreamSettings;
   readonly #stats: StreamStats;
+  readonly #slots: StreamSlots;
   readonly #shutdown = new AbortController();
   readonly #running = new Set<Promise<void>>();
 
-  constructor(grabs: GrabReader, settings: StreamSettings, stats: StreamStats) {
+  constructor(grabs: GrabReader, settings: StreamSettings, stats: StreamStats, slots: StreamSlots) {
     this.#grabs = grabs;
     this.#settings = settings;
     this.#stats = stats;
+    this.#slots = slots;
   }
 
   /**
    * Answers with an event stream that starts with `first` (the record the caller was checked
-   * against) and resolves when the stream is over. Rejects on a Redis error after the headers
-   * went out; the HTTP wrapper then cuts the connection, and EventSource reconnects.
+   * against) and resolves when the stream is over. Rejects with RATE_LIMITED, before anything
+   * is written, when the owner already holds `maxPerUser` streams; the slot is given back when
+   * the stream ends, however it ends. Rejects on a Redis error after the headers went out; the
+   * HTTP wrapper then cuts the connection, and EventSource reconnects.
    */
-  serve(res: HttpResponse, first: GrabRecord): Promise<void> {
-    const running = this.#follow(res, first);
+  async serve(res: HttpResponse, first: GrabRecord): Promise<void> {
+    const { maxPerUser, maxMs } = this.#settings;
+    const release = await this.#slots.take(first.userId, maxPerUser, maxMs + LEASE_SLACK_MS);
+    const running = this.#follow(res, first).finally(() => release().catch(() => undefined));
     this.#running.add(running);
     const forget = () => this.#running.delete(running);
     running.then(forget, forget);

@@ -307,4 +307,44 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
     expect(Date.now() - started).toBeLessThan(4000);
   });
+
+  it('caps the streams one user holds at once over every instance: one more gets 429, a closed one frees its slot', async () => {
+    const capped = [
+      await start({ SSE_MAX_STREAMS_PER_USER: '2' }),
+      await start({ SSE_MAX_STREAMS_PER_USER: '2' }),
+    ] as const;
+    const carol = uniqueName('carol');
+    const asCarol = await bearer(carol);
+    const grabId = await grab(carol); // stays QUEUED: its streams stay open
+    const url = (i: 0 | 1) => `${capped[i].url}/api/v1/grabs/${grabId}/events`;
+    const first = new AbortController();
+    const second = new AbortController();
+    const a = await openStream(url(0), asCarol, first.signal);
+    const b = await openStream(url(1), asCarol, second.signal);
+    expect([a.response.status, b.response.status]).toEqual([200, 200]);
+    expect(await a.nextEvent()).toMatchObject({ id: 'QUEUED' });
+    expect(await b.nextEvent()).toMatchObject({ id: 'QUEUED' });
+
+    for (const i of [0, 1] as const) {
+      const refused = await call(capped[i].url, `/api/v1/grabs/${grabId}/events`, asCarol);
+      expect(refused.status).toBe(429);
+      expect(refused.body?.['error']?.code).toBe('RATE_LIMITED');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    // Another user is not affected.
+    const dave = uniqueName('dave');
+    const daveGrab = await grab(dave);
+    const other = new AbortController();
+    const d = await openStream(`${capped[0].url}/api/v1/grabs/${daveGrab}/events`, await bearer(dave), other.signal);
+    expect(d.response.status).toBe(200);
+    other.abort();
+
+    first.abort();
+    await eventually(async () => (await metric(capped[0].url, 'grab_result_streams_open')) === 0);
+    const again = new AbortController();
+    const c = await openStream(url(0), asCarol, again.signal);
+    expect(c.response.status).toBe(200);
+    again.abort();
+    second.abort();
+  });
 });

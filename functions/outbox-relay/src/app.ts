@@ -18,7 +18,12 @@ export async function createOutboxRelay(
   const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
   const settings = config.current;
   const redis = createRedis(settings.redis, FUNCTION_NAME);
-  const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: FUNCTION_NAME, logger });
+  const kafka = createKafka({
+    brokers: settings.kafkaBrokers,
+    clientId: FUNCTION_NAME,
+    logger,
+    security: settings.kafkaSecurity,
+  });
   if (settings.createTopics) {
     const admin = kafka.admin();
     await admin.connect();

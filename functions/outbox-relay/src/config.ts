@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { loadConfig } from '@couponkill/config';
+import { KAFKA_SECURITY_ENV, kafkaSecuritySchema } from '@couponkill/events';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
@@ -9,6 +10,8 @@ export const outboxRelayConfigSchema = z.object({
     .array(z.string().regex(/^[^:\s]+:\d+$/))
     .min(1)
     .default(['127.0.0.1:9092']),
+  /** TLS and SASL to the brokers (the chart's `kafka.sasl` / `kafka.tls`). */
+  kafkaSecurity: kafkaSecuritySchema,
   /** Create the topic at start (local runs); clusters create topics with an init Job. */
   createTopics: z.boolean().default(false),
   topicPartitions: z.number().int().min(1).max(1024).default(12),
@@ -33,6 +36,7 @@ export function loadOutboxRelayConfig(env: NodeJS.ProcessEnv = process.env) {
       fileEnv: 'CONFIG_FILE',
       env: {
         ...REDIS_ENV,
+        ...KAFKA_SECURITY_ENV,
         KAFKA_BROKERS: 'kafkaBrokers',
         CREATE_TOPICS: 'createTopics',
         TOPIC_PARTITIONS: 'topicPartitions',

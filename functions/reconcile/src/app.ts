@@ -1,6 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
+import { requireJobToken } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
-import { AppError } from '@couponkill/errors';
 import { createFunctionKit, createHttpFunction, type FunctionApp, implement } from '@couponkill/http';
 import type { reconcileConfigSchema } from './config.js';
 import { reconcileContract } from './contract.js';
@@ -16,14 +15,14 @@ export async function createReconcile(config: ConfigStore<typeof reconcileConfig
   const handler = createHttpFunction({
     name: FUNCTION_NAME,
     authorize: async (auth, headers) => {
-      if (auth === 'job') requireJobToken(config.current.jobToken, headers['authorization']);
+      if (auth === 'job') requireJobToken(headers, config.current.jobToken);
     },
     logger,
     metrics,
     health,
     routes: [
       implement(reconcileContract, async ({ req, body: input, log }) => {
-        requireJobToken(config.current.jobToken, req.headers['authorization']);
+        requireJobToken(req.headers, config.current.jobToken);
         const reports = [];
         for (const couponId of input.couponIds)
           reports.push(await reconcileCoupon(deps, couponId, { repair: input.repair }));
@@ -33,12 +32,4 @@ export async function createReconcile(config: ConfigStore<typeof reconcileConfig
     ],
   });
   return { handler, close: () => deps.close() };
-}
-
-function requireJobToken(expected: string | undefined, header: string | undefined): void {
-  const given = Buffer.from(header?.replace(/^Bearer /i, '') ?? '');
-  const want = Buffer.from(expected ?? '');
-  if (expected === undefined || given.length !== want.length || !timingSafeEqual(given, want)) {
-    throw new AppError('UNAUTHENTICATED', 'This job needs its job token.');
-  }
 }

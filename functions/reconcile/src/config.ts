@@ -1,6 +1,6 @@
 import { loadConfig } from '@couponkill/config';
 import { MYSQL_POOL_ENV, mysqlPoolSchemaWith } from '@couponkill/db';
-import { TOPICS } from '@couponkill/events';
+import { KAFKA_SECURITY_ENV, kafkaSecuritySchema, TOPICS } from '@couponkill/events';
 import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
@@ -19,6 +19,8 @@ export const reconcileConfigSchema = z.object({
     .array(z.string().regex(/^[^:\s]+:\d+$/))
     .min(1)
     .default(['127.0.0.1:9092']),
+  /** TLS / SASL towards the brokers (PLAINTEXT when unset). */
+  kafkaSecurity: kafkaSecuritySchema,
   /** The order worker's consumer group and topic, whose lag counts as "in flight". */
   orderWorkerGroup: z.string().default('create-order'),
   topic: z.string().default(TOPICS.grabAccepted),
@@ -33,6 +35,7 @@ export const RECONCILE_STORES_ENV = {
   COUPONS_DATABASE: 'couponsDatabase',
   ...REDIS_ENV,
   KAFKA_BROKERS: 'kafkaBrokers',
+  ...KAFKA_SECURITY_ENV,
   ORDER_WORKER_GROUP: 'orderWorkerGroup',
   GRAB_TOPIC: 'topic',
 } as const;

@@ -16,7 +16,7 @@ export async function connectReconcileDeps(
   const orders = OrderStore.open(s.mysqlUrl, s.orderSharding, 2, s.mysqlPool);
   const redis = createRedis(s.redis, 'reconcile');
   await assertNoEviction(redis);
-  const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'reconcile' }).admin();
+  const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'reconcile', security: s.kafkaSecurity }).admin();
   await admin.connect();
   return {
     coupons,

@@ -1,4 +1,4 @@
-import { hashPassword, type User, type UserStore } from '@couponkill/users';
+import { DEFAULT_SCRYPT_PARAMS, hashPassword, type ScryptParams, type User, type UserStore } from '@couponkill/users';
 import { registerBodySchema } from './schemas.js';
 
 /**
@@ -8,11 +8,12 @@ import { registerBodySchema } from './schemas.js';
 export async function createAdmin(
   users: UserStore,
   input: { username: string; password: string; email: string },
+  passwordHashing: ScryptParams = DEFAULT_SCRYPT_PARAMS,
 ): Promise<User> {
   const valid = registerBodySchema.parse(input);
   return users.create({
     username: valid.username,
-    passwordHash: await hashPassword(valid.password),
+    passwordHash: await hashPassword(valid.password, passwordHashing),
     email: valid.email,
     roles: ['user', 'admin'],
   });

@@ -8,6 +8,7 @@ import { UserStore } from '@couponkill/users';
 import type { userAuthConfigSchema } from './config.js';
 import { userAuthRoutes } from './handlers.js';
 import { Lockout } from './lockout.js';
+import { RegisterLimiter } from './register-limit.js';
 
 export const FUNCTION_NAME = 'user-auth';
 
@@ -20,6 +21,7 @@ export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSc
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   const keys = await loadKeyRing(settings.auth.signingKeys);
   const lockout = new Lockout(redis, () => config.current.lockout);
+  const registerLimiter = new RegisterLimiter(redis, () => config.current.registerLimits);
 
   health.addCheck('redis', pingRedis(redis));
   for (const [name, pool] of users.namedPools()) health.addCheck(name, pingMysql(pool));
@@ -33,6 +35,7 @@ export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSc
       users,
       keys,
       lockout,
+      registerLimiter,
       config: () => config.current,
       openApi: readOpenApi(settings.openApiFile),
     }),

@@ -2,9 +2,19 @@ import { loadConfig } from '@couponkill/config';
 import { MYSQL_POOL_ENV, mysqlPoolSchema } from '@couponkill/db';
 import { signingKeysSchema } from '@couponkill/auth';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
-import { userShardingSchema } from '@couponkill/users';
+import { scryptParamsSchema, userShardingSchema } from '@couponkill/users';
 import { trustedProxyHopsSchema } from '@couponkill/http';
 import { z } from 'zod';
+
+/** A token bucket: `burst` at once, refilled at `ratePerSecond` (fractions allowed: 0.1 = one per 10 s). */
+function bucketSchema(defaults: { ratePerSecond: number; burst: number }) {
+  return z
+    .strictObject({
+      ratePerSecond: z.number().positive().max(1_000_000).default(defaults.ratePerSecond),
+      burst: z.int().min(1).max(1_000_000).default(defaults.burst),
+    })
+    .prefault({});
+}
 
 export const userAuthConfigSchema = z.object({
   mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
@@ -31,6 +41,15 @@ export const userAuthConfigSchema = z.object({
       lockSeconds: z.number().int().min(1).default(900),
     })
     .prefault({}),
+  /** scrypt cost of new hashes; a login whose stored hash is cheaper rehashes it (see shared/users passwords.ts). */
+  passwordHashing: scryptParamsSchema,
+  /** Token buckets on POST /register, taken before the password is hashed (429 RATE_LIMITED past them). */
+  registerLimits: z
+    .object({
+      perIp: bucketSchema({ ratePerSecond: 0.1, burst: 5 }),
+      global: bucketSchema({ ratePerSecond: 20, burst: 100 }),
+    })
+    .prefault({}),
   /** The OpenAPI document to publish at /openapi.json (docs/openapi.json; mounted from a ConfigMap in clusters). */
   openApiFile: z.string().min(1).optional(),
   /** Proxies in front that append to X-Forwarded-For (the Istio ingress gateway: 1). */
@@ -55,6 +74,7 @@ export function loadUserAuthConfig(env: NodeJS.ProcessEnv = process.env) {
         AUTH_SIGNING_KEYS: 'auth.signingKeys',
         TRUSTED_PROXY_HOPS: 'trustedProxyHops',
         OPENAPI_FILE: 'openApiFile',
+        PASSWORD_SCRYPT_LOG_N: 'passwordHashing.logN',
       },
     },
     { env },

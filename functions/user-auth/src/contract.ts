@@ -11,13 +11,15 @@ export const registerContract = defineContract({
   path: '/api/v1/auth/register',
   operationId: 'register',
   summary: 'Create a user account',
-  description: 'Every account starts with the role `user`; administrators are created only by `make admin`.',
+  description:
+    'Every account starts with the role `user`; administrators are created only by `make admin`. Registrations are ' +
+    'rate-limited per client address and in total (429 with Retry-After).',
   tags: ['auth'],
   auth: 'none',
   request: { body: registerBodySchema },
   bodyExample: { username: 'carol', password: 'carol-password', email: 'carol@example.com' },
   responses: { 201: { description: 'The new profile.', schema: profile, example: profileExample } },
-  errors: ['ALREADY_EXISTS'],
+  errors: ['ALREADY_EXISTS', 'RATE_LIMITED'],
 });
 
 export const loginContract = defineContract({

@@ -1,15 +1,17 @@
 import { type Caller, issueAccessToken, type KeyRing, publicJwks } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
 import { clientIp, implement, type Route } from '@couponkill/http';
-import { DUMMY_HASH, hashPassword, publicProfile, type UserStore, verifyPassword } from '@couponkill/users';
+import { dummyHash, hashPassword, needsRehash, publicProfile, type UserStore, verifyPassword } from '@couponkill/users';
 import type { UserAuthConfig } from './config.js';
 import type { Lockout } from './lockout.js';
+import type { RegisterLimiter } from './register-limit.js';
 import { jwksContract, loginContract, openApiContract, registerContract } from './contract.js';
 
 export interface UserAuthDeps {
   readonly users: UserStore;
   readonly keys: KeyRing;
   readonly lockout: Lockout;
+  readonly registerLimiter: RegisterLimiter;
   readonly config: () => UserAuthConfig;
   /** The parsed OpenAPI document, when this instance publishes one. */
   readonly openApi?: Record<string, unknown>;
@@ -19,11 +21,13 @@ const INVALID = 'Invalid username or password.';
 
 export function userAuthRoutes(deps: UserAuthDeps): Route[] {
   return [
-    implement(registerContract, async ({ body: input }) => {
+    implement(registerContract, async ({ body: input, req }) => {
+      const config = deps.config();
+      await deps.registerLimiter.take(clientIp(req.headers, req.socket.remoteAddress, config.trustedProxyHops));
       // Every account starts as a plain user: no endpoint creates an admin.
       const user = await deps.users.create({
         username: input.username,
-        passwordHash: await hashPassword(input.password),
+        passwordHash: await hashPassword(input.password, config.passwordHashing),
         email: input.email,
         phone: input.phone,
         roles: ['user'],
@@ -34,17 +38,29 @@ export function userAuthRoutes(deps: UserAuthDeps): Route[] {
       const config = deps.config();
       const username = input.username.toLowerCase();
       const ip = clientIp(req.headers, req.socket.remoteAddress, config.trustedProxyHops);
-      await deps.lockout.check(username, ip);
+      // The attempt is counted before the password is checked, so parallel guesses cannot
+      // all slip in under the limit; a failure keeps the count, a success gives it back.
+      await deps.lockout.reserve(username, ip);
 
       // Unknown user and wrong password take the same path: one scrypt, the same answer.
       const user = await deps.users.findByUsername(username);
-      const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
+      const passwordOk = await verifyPassword(
+        input.password,
+        user?.passwordHash ?? (await dummyHash(config.passwordHashing)),
+      );
       if (user === undefined || !passwordOk || user.status !== 'active') {
-        await deps.lockout.recordFailure(username, ip);
         log.info({ ip }, 'login failed');
         throw new AppError('INVALID_CREDENTIALS', INVALID);
       }
-      await deps.lockout.recordSuccess(username);
+      await deps.lockout.succeeded(username, ip);
+      if (needsRehash(user.passwordHash, config.passwordHashing)) {
+        // The password is at hand only now: raise an old hash to the configured cost. A failure
+        // here costs nothing but another try at the next login.
+        const rehashed = await hashPassword(input.password, config.passwordHashing);
+        await deps.users
+          .replacePasswordHash(user.id, user.passwordHash, rehashed)
+          .catch((err: unknown) => log.warn({ err }, 'password rehash failed'));
+      }
       const { token, expiresAt } = await issueAccessToken(
         deps.keys,
         { userId: user.id, roles: user.roles },

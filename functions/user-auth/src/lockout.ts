@@ -8,25 +8,43 @@ export interface LockoutPolicy {
   readonly lockSeconds: number;
 }
 
-// Counts one failed login for a subject (a username or an address); when the count reaches the
-// limit the lock key is set for lockSeconds. A script, so concurrent failures count exactly; two
-// keys of one hash slot, so it runs unchanged on Redis Cluster.
-const RECORD_FAILURE = {
+/**
+ * Reserves one login attempt of a subject (a username or an address) before its password is
+ * checked: refused while the subject is locked; otherwise the attempt counter goes up at once,
+ * and the attempt past the limit sets the lock instead. Counting before the (slow) password
+ * check is what stops parallel guesses: each of them holds its own count, so no more than the
+ * limit are ever checked in a window. A failed attempt keeps its count; a successful one gives
+ * it back. Two keys of one hash slot, so it runs unchanged on Redis Cluster.
+ * KEYS: attempts, lock   ARGV: windowSeconds, lockSeconds, limit
+ * Returns 0 when reserved, otherwise the ms the subject stays locked.
+ */
+const RESERVE = {
   keys: 2,
   lua: `
+local locked = redis.call('PTTL', KEYS[2])
+if locked > 0 then return locked end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
-if n >= tonumber(ARGV[3]) then
+if n > tonumber(ARGV[3]) then
   redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[2]))
   redis.call('DEL', KEYS[1])
-  return 1
+  return tonumber(ARGV[2]) * 1000
 end
 return 0`,
 };
 
+/** Gives one reserved attempt back (a login that succeeded), never below zero. KEYS: attempts */
+const RELEASE = {
+  keys: 1,
+  lua: `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 1 then redis.call('DECR', KEYS[1]) elseif n == 1 then redis.call('DEL', KEYS[1]) end
+return 0`,
+};
+
 /**
- * Slows down password guessing: after too many failures for one username (whether or not it
- * exists) or from one address, logins are refused with 429 LOGIN_LOCKED until the lock expires.
+ * Slows down password guessing: after too many failed attempts for one username (whether or not
+ * it exists) or from one address, logins are refused with 429 LOGIN_LOCKED until the lock expires.
  */
 export class Lockout {
   readonly #redis: RedisClient;
@@ -36,42 +54,49 @@ export class Lockout {
   constructor(redis: RedisClient, policy: () => LockoutPolicy) {
     this.#redis = redis;
     this.#policy = policy;
-    this.#scripts = defineScripts(redis, { recordFailure: RECORD_FAILURE });
+    this.#scripts = defineScripts(redis, { reserve: RESERVE, release: RELEASE });
   }
 
-  /** Throws LOGIN_LOCKED (with Retry-After) while the username or the address is locked. */
-  async check(username: string, ip: string): Promise<void> {
-    const [userTtl, ipTtl] = await Promise.all([
-      this.#redis.pttl(lockKey('u', username)),
-      this.#redis.pttl(lockKey('ip', ip)),
-    ]);
-    const remainingMs = Math.max(userTtl, ipTtl);
-    if (remainingMs > 0) {
-      throw new AppError('LOGIN_LOCKED', 'Too many failed logins; try again later.', {
-        retryAfterSeconds: Math.ceil(remainingMs / 1000),
-      });
+  /**
+   * Reserves an attempt for the address, then for the username; throws LOGIN_LOCKED (with
+   * Retry-After) when either is locked or out of attempts. A locked address never touches the
+   * username's count, so it cannot be used to lock other people's names any faster.
+   */
+  async reserve(username: string, ip: string): Promise<void> {
+    const p = this.#policy();
+    const ipLocked = await this.#take('ip', ip, p.maxFailuresPerIp, p);
+    if (ipLocked > 0) throw locked(ipLocked);
+    const userLocked = await this.#take('u', username, p.maxFailuresPerUser, p);
+    if (userLocked > 0) {
+      await this.#scripts.release([attemptsKey('ip', ip)], []);
+      throw locked(userLocked);
     }
   }
 
-  async recordFailure(username: string, ip: string): Promise<void> {
-    const p = this.#policy();
+  /** A login succeeded: the username's failures are forgiven and the address's attempt given back. */
+  async succeeded(username: string, ip: string): Promise<void> {
     await Promise.all([
-      this.#scripts.recordFailure(
-        [failKey('u', username), lockKey('u', username)],
-        [p.windowSeconds, p.lockSeconds, p.maxFailuresPerUser],
-      ),
-      this.#scripts.recordFailure(
-        [failKey('ip', ip), lockKey('ip', ip)],
-        [p.windowSeconds, p.lockSeconds, p.maxFailuresPerIp],
-      ),
+      this.#redis.del(attemptsKey('u', username)),
+      this.#scripts.release([attemptsKey('ip', ip)], []),
     ]);
   }
 
-  async recordSuccess(username: string): Promise<void> {
-    await this.#redis.del(failKey('u', username));
+  async #take(kind: string, subject: string, limit: number, p: LockoutPolicy): Promise<number> {
+    return Number(
+      await this.#scripts.reserve(
+        [attemptsKey(kind, subject), lockKey(kind, subject)],
+        [p.windowSeconds, p.lockSeconds, limit],
+      ),
+    );
   }
 }
 
+function locked(remainingMs: number): AppError {
+  return new AppError('LOGIN_LOCKED', 'Too many failed logins; try again later.', {
+    retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)),
+  });
+}
+
 // Both keys of a subject share one hash slot ({…}).
-const failKey = (kind: string, subject: string) => `ck:{auth:${kind}:${subject}}:failures`;
+const attemptsKey = (kind: string, subject: string) => `ck:{auth:${kind}:${subject}}:failures`;
 const lockKey = (kind: string, subject: string) => `ck:{auth:${kind}:${subject}}:locked`;

@@ -26,6 +26,10 @@ writeFileSync(
   JSON.stringify({
     userSharding: sharding,
     lockout: { maxFailuresPerUser: 3, maxFailuresPerIp: 1000, lockSeconds: 2, windowSeconds: 60 },
+    // A low cost keeps the file quick; the production default is tested in shared/users.
+    passwordHashing: { logN: 12 },
+    // Every registration here comes from 127.0.0.1; the limits have their own test file.
+    registerLimits: { perIp: { ratePerSecond: 1000, burst: 1000 }, global: { ratePerSecond: 1000, burst: 1000 } },
   }),
 );
 

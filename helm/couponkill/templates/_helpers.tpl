@@ -47,10 +47,10 @@ app.kubernetes.io/name: {{ .name }}
 {{/* What each function's code reads (see functions/<name>/src/config.ts). */}}
 {{- define "couponkill.needs" -}}
 {{- $needs := dict
-  "user-auth" (list "mysql" "redis" "issuer" "signingKeys")
+  "user-auth" (list "mysql" "redis" "issuer" "signingKeys" "clientAddress")
   "user-lookup" (list "mysql" "redis" "issuer" "verifier")
   "coupon-admin" (list "mysql" "redis" "issuer" "verifier" "coupons")
-  "grab-coupon" (list "redis" "issuer" "verifier")
+  "grab-coupon" (list "redis" "issuer" "verifier" "clientAddress")
   "grab-result" (list "redis" "issuer" "verifier")
   "orders" (list "mysql" "redis" "issuer" "verifier" "jobToken")
   "create-order" (list "mysql" "redis" "issuer" "verifier" "coupons" "jobToken")
@@ -59,6 +59,14 @@ app.kubernetes.io/name: {{ .name }}
   "operator" (list "mysql" "redis" "kafka" "coupons")
 -}}
 {{- get $needs . | default list | toJson -}}
+{{- end -}}
+
+{{/* Functions whose request path must be fixed, so the activator is kept out of it
+     (target-burst-capacity 0, min-scale >= 1): user-auth and grab-coupon count the proxies in
+     X-Forwarded-For to find the client address; create-order admits POSTs by the caller's mesh
+     identity, which a proxy in between would replace. */}}
+{{- define "couponkill.directPath" -}}
+{{- list "user-auth" "grab-coupon" "create-order" | toJson -}}
 {{- end -}}
 
 {{- define "couponkill.kafkaBrokers" -}}
@@ -105,6 +113,20 @@ app.kubernetes.io/name: {{ .name }}
 {{- if and $existing (hasKey ($existing.data | default dict) .key) -}}{{ index $existing.data .key | b64dec }}{{- else -}}{{ randAlphaNum (int .length) }}{{- end -}}
 {{- end -}}
 
+{{/* Reuses a generated value of a named Secret across upgrades: (dict "root" $ "secret" "name" "key" "password" "length" 32) */}}
+{{- define "couponkill.generatedIn" -}}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace .secret -}}
+{{- if and $existing (hasKey ($existing.data | default dict) .key) -}}{{ index $existing.data .key | b64dec }}{{- else -}}{{ randAlphaNum (int .length) }}{{- end -}}
+{{- end -}}
+
+{{- define "couponkill.kafkaAuthSecret" -}}{{ printf "%s-kafka-auth" (include "couponkill.fullname" .) }}{{- end -}}
+
+{{/* Kafka's security protocol for the clients (KafkaSink's `protocol` key, kafka-topics.sh). */}}
+{{- define "couponkill.kafkaProtocol" -}}
+{{- $k := .Values.kafka -}}
+{{- if $k.sasl.enabled -}}{{ ternary "SASL_SSL" "SASL_PLAINTEXT" $k.tls.enabled }}{{- else -}}{{ ternary "SSL" "PLAINTEXT" $k.tls.enabled }}{{- end -}}
+{{- end -}}
+
 {{/* Environment of one function: (dict "root" $ "name" "grab-coupon" "fn" $fn) */}}
 {{- define "couponkill.env" -}}
 {{- $root := .root -}}
@@ -121,6 +143,9 @@ app.kubernetes.io/name: {{ .name }}
   value: {{ $v.redis.mode | quote }}
 - name: REDIS_URL
   valueFrom: { secretKeyRef: { name: {{ $secret }}, key: REDIS_URL } }
+# Absent only for an external Redis without a password (the in-chart Redis always has one).
+- name: REDIS_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ $secret }}, key: REDIS_PASSWORD, optional: true } }
 {{- if has "mysql" $needs }}
 - name: MYSQL_URL
   valueFrom: { secretKeyRef: { name: {{ $secret }}, key: MYSQL_URL } }
@@ -149,10 +174,12 @@ app.kubernetes.io/name: {{ .name }}
 {{- if has "signingKeys" $needs }}
 - name: AUTH_TOKEN_TTL_SECONDS
   value: {{ $v.config.auth.tokenTtlSeconds | quote }}
-- name: TRUSTED_PROXY_HOPS
-  value: {{ $v.config.trustedProxyHops | quote }}
 - name: AUTH_SIGNING_KEYS
   valueFrom: { secretKeyRef: { name: {{ $secret }}, key: AUTH_SIGNING_KEYS, optional: true } }
+{{- end }}
+{{- if has "clientAddress" $needs }}
+- name: TRUSTED_PROXY_HOPS
+  value: {{ $v.config.trustedProxyHops | quote }}
 {{- end }}
 {{- if has "jobToken" $needs }}
 - name: JOB_TOKEN
@@ -161,6 +188,18 @@ app.kubernetes.io/name: {{ .name }}
 {{- if has "kafka" $needs }}
 - name: KAFKA_BROKERS
   value: {{ include "couponkill.kafkaBrokers" $root | quote }}
+{{- if $v.kafka.tls.enabled }}
+- name: KAFKA_TLS
+  value: "true"
+{{- end }}
+{{- if $v.kafka.sasl.enabled }}
+- name: KAFKA_SASL_MECHANISM
+  value: {{ lower $v.kafka.sasl.mechanism | quote }}
+- name: KAFKA_SASL_USERNAME
+  value: {{ $v.kafka.sasl.username | quote }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ include "couponkill.kafkaAuthSecret" $root }}, key: password } }
+{{- end }}
 {{- end }}
 {{- if eq .name "grab-coupon" }}
 - name: SOLD_OUT_MARK_MS
@@ -295,7 +334,8 @@ imagePullSecrets:
 {{- end }}
 {{- end -}}
 
-{{/* The CONFIG_FILE content (also hashed into the pod templates, so a change rolls them). */}}
+{{/* The CONFIG_FILE content (also hashed into the pod templates, so a change rolls them). The Redis
+     password is not in it: every function reads REDIS_PASSWORD from the Secret. */}}
 {{- define "couponkill.configFile" -}}
 redis:
   mode: {{ .Values.redis.mode }}
@@ -305,9 +345,6 @@ redis:
   {{- else }}
   sentinels: {{ include "couponkill.redisNodes" . }}
   masterName: {{ .Values.redis.masterName | quote }}
-  {{- end }}
-  {{- with .Values.redis.password }}
-  password: {{ . | quote }}
   {{- end }}
   {{- end }}
 userSharding: {{ toJson .Values.config.userSharding }}

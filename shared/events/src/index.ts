@@ -21,3 +21,4 @@ export {
   type PartitionLag,
   type ReceivedEvent,
 } from './kafka.js';
+export { KAFKA_SECURITY_ENV, type KafkaSecurity, kafkajsSecurity, kafkaSecuritySchema } from './security.js';

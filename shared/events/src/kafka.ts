@@ -10,6 +10,7 @@ import {
   type RecordMetadata,
 } from 'kafkajs';
 import { fromKafkaMessage, toKafkaMessage } from './codec.js';
+import { type KafkaSecurity, kafkajsSecurity } from './security.js';
 
 export interface KafkaOptions {
   readonly brokers: readonly string[];
@@ -18,6 +19,8 @@ export interface KafkaOptions {
   readonly requestTimeoutMs?: number;
   /** Where kafkajs' own log lines go (a pino logger fits); stderr JSON when absent. */
   readonly logger?: KafkaLogSink;
+  /** TLS and SASL towards the brokers (see security.ts); PLAINTEXT when absent. */
+  readonly security?: KafkaSecurity;
 }
 
 export interface KafkaLogSink {
@@ -83,6 +86,7 @@ export function createKafka(options: KafkaOptions): Kafka {
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator(options.logger),
     retry: { initialRetryTime: 100, retries: 8 },
+    ...kafkajsSecurity(options.security),
   };
   return new Kafka(config);
 }

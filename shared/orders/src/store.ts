@@ -120,9 +120,11 @@ export class OrderStore {
   }
 
   /**
-   * Writes orders for many grabs: one multi-row `INSERT IGNORE` per table inside one transaction
-   * per database, then reads back the order id of every grab. A grab written before (a
-   * redelivered event) keeps its first order. Returns grabId → orderId for every grab that has
+   * Writes orders for many grabs: one multi-row INSERT per table inside one transaction per
+   * database, then reads back the order id of every grab. A grab written before (a redelivered
+   * event) keeps its first order: a duplicate key changes nothing (`ON DUPLICATE KEY UPDATE id =
+   * id`), while every other problem (a value out of range, a truncation) is an error, never a
+   * warning that stores a wrong value as `INSERT IGNORE` would. Returns grabId → orderId for every grab that has
    * an order now; a grab missing from the result could not be written (its seq was taken).
    */
   async insertBatch(orders: readonly NewOrder[]): Promise<Map<string, string>> {
@@ -141,7 +143,10 @@ export class OrderStore {
           await connection.beginTransaction();
           for (const [table, rows] of tables) {
             const values = rows.map((o) => orderInsertRow(o));
-            await connection.query(`INSERT IGNORE INTO ${table} (${ORDER_INSERT_COLUMNS}) VALUES ?`, [values]);
+            await connection.query(
+              `INSERT INTO ${table} (${ORDER_INSERT_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE id = id`,
+              [values],
+            );
           }
           await connection.commit();
           for (const [table, rows] of tables) {

@@ -14,7 +14,11 @@ export const redisOptionsSchema = z
     /** sentinel: sentinels `host:port` and the monitored master's name */
     sentinels: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).default([]),
     masterName: z.string().default('mymaster'),
-    password: z.string().optional(),
+    /** AUTH password; empty means none (a Secret key left empty), as an absent one does. */
+    password: z
+      .string()
+      .optional()
+      .transform((v) => (v === '' ? undefined : v)),
     /** Batches commands issued in the same tick into one round trip; the grab path relies on it. */
     autoPipelining: z.boolean().default(true),
     connectTimeoutMs: z.number().int().positive().default(2000),
@@ -31,5 +35,12 @@ export const redisOptionsSchema = z
 
 export type RedisOptions = z.output<typeof redisOptionsSchema>;
 
-/** The environment variables of a function's `redis` section (for `loadConfig`'s env map). */
-export const REDIS_ENV = { REDIS_URL: 'redis.url', REDIS_MODE: 'redis.mode' } as const;
+/**
+ * The environment variables of a function's `redis` section (for `loadConfig`'s env map). The
+ * password comes on its own (the chart's Secret key REDIS_PASSWORD), never inside the URL.
+ */
+export const REDIS_ENV = {
+  REDIS_URL: 'redis.url',
+  REDIS_MODE: 'redis.mode',
+  REDIS_PASSWORD: 'redis.password',
+} as const;

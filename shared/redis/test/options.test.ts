@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redisOptionsSchema } from '../src/index.js';
+import { REDIS_ENV, redisOptionsSchema } from '../src/index.js';
 
 describe('redisOptionsSchema', () => {
   it('defaults to a standalone server on localhost with auto-pipelining', () => {
@@ -16,5 +16,12 @@ describe('redisOptionsSchema', () => {
     const sentinel = redisOptionsSchema.safeParse({ mode: 'sentinel', sentinels: ['not-a-host-port'] });
     expect(sentinel.success).toBe(false);
     expect(redisOptionsSchema.safeParse({ mode: 'cluster', nodes: ['10.0.0.1:6379'] }).success).toBe(true);
+  });
+
+  it('takes the password from REDIS_PASSWORD, and an empty one as none', () => {
+    expect(REDIS_ENV.REDIS_PASSWORD).toBe('redis.password');
+    expect(redisOptionsSchema.parse({ password: 's3cret' }).password).toBe('s3cret');
+    expect(redisOptionsSchema.parse({ password: '' }).password).toBeUndefined();
+    expect(redisOptionsSchema.parse({}).password).toBeUndefined();
   });
 });

@@ -1,4 +1,12 @@
-export { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
+export {
+  DEFAULT_SCRYPT_PARAMS,
+  dummyHash,
+  hashPassword,
+  needsRehash,
+  type ScryptParams,
+  scryptParamsSchema,
+  verifyPassword,
+} from './passwords.js';
 export { shardOf, type UserSharding, userShardingSchema } from './sharding.js';
 export { type NewUser, publicProfile, type User, type UserRole, UserStore, type UserWithSecret } from './store.js';
 export { UserCache } from './cache.js';

@@ -8,7 +8,7 @@ import {
   type Pool,
   withDatabase,
 } from '@couponkill/db';
-import type { RowDataPacket } from 'mysql2/promise';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ulid } from 'ulid';
 import { shardOf, type UserSharding } from './sharding.js';
 
@@ -172,6 +172,18 @@ export class UserStore {
     ]);
     const id = rows[0]?.['user_id'] as string | undefined;
     return id === undefined ? undefined : this.#byId(id);
+  }
+
+  /**
+   * Replaces a user's password hash only if it is still `expected` (a rehash at login must not
+   * overwrite a password changed meanwhile). True when it was replaced.
+   */
+  async replacePasswordHash(id: string, expected: string, next: string): Promise<boolean> {
+    const [result] = await this.#shardFor(id).query<ResultSetHeader>(
+      'UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?',
+      [next, id, expected],
+    );
+    return result.affectedRows === 1;
   }
 
   async findById(id: string): Promise<User | undefined> {

@@ -15,7 +15,7 @@ const { values } = parseArgs({
 const settings = loadOrExit(() =>
   loadConfig({
     name: 'create-admin',
-    schema: userAuthConfigSchema.pick({ mysqlUrl: true, userSharding: true }),
+    schema: userAuthConfigSchema.pick({ mysqlUrl: true, userSharding: true, passwordHashing: true }),
     fileEnv: 'CONFIG_FILE',
     env: { MYSQL_URL: 'mysqlUrl' },
   }),
@@ -33,11 +33,15 @@ if (!input.success) {
 await UserStore.migrate(settings.mysqlUrl, settings.userSharding);
 const users = UserStore.open(settings.mysqlUrl, settings.userSharding, 1);
 try {
-  const admin = await createAdmin(users, {
-    username: input.data.username,
-    password: input.data.password,
-    email: input.data.email ?? '',
-  });
+  const admin = await createAdmin(
+    users,
+    {
+      username: input.data.username,
+      password: input.data.password,
+      email: input.data.email ?? '',
+    },
+    settings.passwordHashing,
+  );
   process.stdout.write(`created admin ${admin.username} (id ${admin.id})\n`);
 } catch (err) {
   process.stderr.write(`could not create the admin: ${(err as Error).message}\n`);

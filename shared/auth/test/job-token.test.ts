@@ -1,7 +1,6 @@
-import type { Caller, Role, Verify } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
 import { describe, expect, it } from 'vitest';
-import { isJobToken, jobGuard } from '../src/job-auth.js';
+import { type Caller, isJobToken, jobGuard, requireJobToken, type Role, type Verify } from '../src/index.js';
 
 const TOKEN = 'k3XbW9tq2v8Zr6pLm4Yc1Hs7Nd5Jf0Ga-job';
 
@@ -33,6 +32,25 @@ describe('the job token', () => {
   it('matches nothing when no job token is configured', () => {
     expect(isJobToken(`Bearer ${TOKEN}`, undefined)).toBe(false);
     expect(isJobToken('Bearer ', undefined)).toBe(false);
+    expect(isJobToken('Bearer ', '')).toBe(false);
+  });
+});
+
+describe('a job-only route', () => {
+  const codeOfSync = (run: () => void) => codeOf(Promise.resolve().then(run));
+
+  it('passes only `Bearer <token>`', async () => {
+    expect(await codeOfSync(() => requireJobToken({ authorization: `Bearer ${TOKEN}` }, TOKEN))).toBe('OK');
+  });
+
+  it('refuses the bare token, another scheme, a longer or shorter token and no configured token with 401', async () => {
+    for (const authorization of [TOKEN, `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, '']) {
+      expect(await codeOfSync(() => requireJobToken({ authorization }, TOKEN)), authorization).toBe('UNAUTHENTICATED');
+    }
+    expect(await codeOfSync(() => requireJobToken({}, TOKEN))).toBe('UNAUTHENTICATED');
+    expect(await codeOfSync(() => requireJobToken({ authorization: `Bearer ${TOKEN}` }, undefined))).toBe(
+      'UNAUTHENTICATED',
+    );
   });
 });
 
