@@ -252,8 +252,15 @@ describe('a stalled dependency answers 503 with Retry-After on every route', () 
     it('user-auth: login answers 503, then logs in again', async () => {
       const login = () =>
         call(auth, 'POST', '/api/v1/auth/login', { body: { username: 'stella', password: PASSWORD } });
+      const wrong = () =>
+        call(auth, 'POST', '/api/v1/auth/login', { body: { username: 'stella', password: 'not it at all' } });
       expectUnavailable(await stalled(mariadb, () => times(3, login)));
+      expectUnavailable(await stalled(mariadb, () => times(3, wrong)));
       expect((await until(login, 200)).status).toBe(200);
+      // Logins the stall answered were never judged: none of them counts as a failed attempt.
+      const counters = await redis.keys('ck:{auth:*}:failures');
+      const counts = await Promise.all(counters.map((key) => redis.get(key)));
+      expect(counts.filter((n) => Number(n) > 0)).toEqual([]);
     });
 
     it('user-lookup: a profile not in the cache answers 503', async () => {

@@ -43,11 +43,20 @@ export function userAuthRoutes(deps: UserAuthDeps): Route[] {
       await deps.lockout.reserve(username, ip);
 
       // Unknown user and wrong password take the same path: one scrypt, the same answer.
-      const user = await deps.users.findByUsername(username);
-      const passwordOk = await verifyPassword(
-        input.password,
-        user?.passwordHash ?? (await dummyHash(config.passwordHashing)),
-      );
+      let user: Awaited<ReturnType<typeof deps.users.findByUsername>>;
+      let passwordOk: boolean;
+      try {
+        user = await deps.users.findByUsername(username);
+        passwordOk = await verifyPassword(
+          input.password,
+          user?.passwordHash ?? (await dummyHash(config.passwordHashing)),
+        );
+      } catch (err) {
+        await deps.lockout
+          .undecided(username, ip)
+          .catch((releaseErr: unknown) => log.warn({ err: releaseErr }, 'login attempt not given back'));
+        throw err;
+      }
       if (user === undefined || !passwordOk || user.status !== 'active') {
         log.info({ ip }, 'login failed');
         throw new AppError('INVALID_CREDENTIALS', INVALID);

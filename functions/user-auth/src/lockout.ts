@@ -81,6 +81,17 @@ export class Lockout {
     ]);
   }
 
+  /**
+   * The password was never judged (a dependency failed first): both attempts go back, nothing is
+   * forgiven. A MySQL stall must not lock out everyone who tried to log in during it.
+   */
+  async undecided(username: string, ip: string): Promise<void> {
+    await Promise.all([
+      this.#scripts.release([attemptsKey('u', username)], []),
+      this.#scripts.release([attemptsKey('ip', ip)], []),
+    ]);
+  }
+
   async #take(kind: string, subject: string, limit: number, p: LockoutPolicy): Promise<number> {
     return Number(
       await this.#scripts.reserve(
