@@ -121,7 +121,7 @@ app.kubernetes.io/name: {{ .name }}
 
 {{- define "couponkill.kafkaAuthSecret" -}}{{ printf "%s-kafka-auth" (include "couponkill.fullname" .) }}{{- end -}}
 
-{{/* Kafka's security protocol for the clients (KafkaSink's `protocol` key, kafka-topics.sh). */}}
+{{/* Kafka's security protocol for the clients (the auth Secret's `protocol` key, kafka-topics.sh). */}}
 {{- define "couponkill.kafkaProtocol" -}}
 {{- $k := .Values.kafka -}}
 {{- if $k.sasl.enabled -}}{{ ternary "SASL_SSL" "SASL_PLAINTEXT" $k.tls.enabled }}{{- else -}}{{ ternary "SSL" "PLAINTEXT" $k.tls.enabled }}{{- end -}}
