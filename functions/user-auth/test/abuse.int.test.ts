@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,10 +40,15 @@ async function start(settings: Record<string, unknown>, redisUrl = endpoints().r
   return served;
 }
 
+// Lockouts and buckets outlive a run in Redis; each run speaks from addresses of its own (the
+// documentation IPv4 addresses below, moved into a per-run IPv6 documentation prefix).
+const RUN = randomBytes(2).toString('hex');
+const addressOf = (ip: string) => `2001:db8:${RUN}::${ip.replaceAll('.', ':')}`;
+
 async function post(base: string, path: string, body: unknown, ip: string) {
   const response = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': addressOf(ip) },
     body: JSON.stringify(body),
   });
   const json = (await response.json()) as { error?: { code: string } };
