@@ -20,7 +20,11 @@ export interface SendErrorOptions {
 export function sendError(res: HttpResponse, err: unknown, options: SendErrorOptions): void {
   const { requestId, logger, headers = {} } = options;
   const appError = toAppError(err);
-  if (appError.code === 'UNAVAILABLE') {
+  if (appError.code === 'UNAVAILABLE' && appError.cause === undefined && !(appError instanceof DependencyError)) {
+    // Shed on purpose (a paused sale, a full outbox, a grab the fence settled): no failure to
+    // trace, and far too frequent in a stall for a stack per request.
+    logger.info({ code: appError.code, status: appError.status, reason: appError.message }, 'request shed');
+  } else if (appError.code === 'UNAVAILABLE') {
     const dependency = appError instanceof DependencyError ? appError.dependency : undefined;
     const reason = appError instanceof DependencyError ? appError.reason : undefined;
     logger.warn(

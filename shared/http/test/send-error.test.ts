@@ -94,6 +94,16 @@ describe('error responses', () => {
     expect(h.logs().some((l) => l['level'] === 'error')).toBe(false);
   });
 
+  it('logs a 503 shed on purpose (a paused sale) at info, without a stack', async () => {
+    h = await serve(throwing(new AppError('UNAVAILABLE', 'Paused; nothing was taken.', { retryAfterSeconds: 3 })));
+    const res = await fetch(h.url('/api/v1/coupons/c1/grab'), { method: 'POST' });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('3');
+    const line = h.logs().find((l) => l['code'] === 'UNAVAILABLE');
+    expect(line).toMatchObject({ level: 'info', reason: 'Paused; nothing was taken.' });
+    expect(line).not.toHaveProperty('err');
+  });
+
   it('sends Retry-After with every UNAVAILABLE, also one thrown without it', async () => {
     h = await serve(throwing(new AppError('UNAVAILABLE', 'Orders cannot be written right now; retry.')));
     const res = await fetch(h.url('/api/v1/coupons/c1/grab'), { method: 'POST' });
