@@ -136,6 +136,7 @@ export class Sale {
   readonly #registry: string;
   readonly #deadlineMs: number;
   readonly #clock = new RedisClock();
+  #calibrating = false;
   readonly #scripts;
 
   constructor(redis: RedisClient, options: SaleOptions = {}) {
@@ -271,14 +272,21 @@ export class Sale {
     }
   }
 
-  /** A first reading of the Redis clock, so even the first grabs carry a deadline. */
+  /**
+   * A first reading of the Redis clock, so even the first grabs carry a deadline. One at a time:
+   * the burst of grabs at the start of a sale must not send one TIME each.
+   */
   async #calibrate(): Promise<void> {
+    if (this.#calibrating) return;
+    this.#calibrating = true;
     const sentAt = performance.now();
     try {
       const [seconds, micros] = await this.#redis.time();
       this.#clock.observe(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000), sentAt, performance.now());
     } catch {
       // The next grab tries again.
+    } finally {
+      this.#calibrating = false;
     }
   }
 
