@@ -1,4 +1,4 @@
-import { couponKeys, couponOfGrab, type GrabRecord, type GrabStatus, type Sale } from '@couponkill/sale';
+import type { GrabRecord, GrabStatus, Sale } from '@couponkill/sale';
 import { isGrabId } from './view.js';
 
 /** Reads grab records from the sale state in Redis; this function never writes them. */
@@ -19,10 +19,6 @@ export class GrabReader {
    * the least; the whole record is read only when the status moved. Undefined once it is gone.
    */
   async status(grabId: string): Promise<GrabStatus | undefined> {
-    const couponId = couponOfGrab(grabId);
-    if (couponId === undefined) return undefined;
-    const status = await this.#sale.redis.hget(couponKeys(couponId).grab(grabId), 'status');
-    // VOID: an attempt that took nothing (see the grab's fence) — no grab to show.
-    return status === null || status === 'VOID' ? undefined : (status as GrabStatus);
+    return this.#sale.status(grabId);
   }
 }

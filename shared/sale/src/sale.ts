@@ -350,9 +350,7 @@ export class Sale {
     const couponId = couponOfGrab(grabId);
     if (couponId === undefined) return undefined;
     const fields = await this.#redis.hgetall(couponKeys(couponId).grab(grabId));
-    // A VOID record stands for an attempt that took nothing: there is no grab to show.
-    if (fields['status'] === undefined || fields['status'] === 'VOID' || fields['userId'] === undefined)
-      return undefined;
+    if (shownStatus(fields['status']) === undefined || fields['userId'] === undefined) return undefined;
     return {
       grabId,
       couponId,
@@ -363,6 +361,13 @@ export class Sale {
       ...(fields['orderId'] === undefined ? {} : { orderId: fields['orderId'] }),
       ...(fields['reason'] === undefined || fields['reason'] === '' ? {} : { reason: fields['reason'] }),
     };
+  }
+
+  /** Only a grab's status (one HGET of one field); undefined for a grab there is nothing to show of. */
+  async status(grabId: string): Promise<GrabStatus | undefined> {
+    const couponId = couponOfGrab(grabId);
+    if (couponId === undefined) return undefined;
+    return shownStatus(await this.#redis.hget(couponKeys(couponId).grab(grabId), 'status'));
   }
 
   /** The per-user counters: coupons held now, and grabs ever accepted (sequence numbers). */
@@ -461,6 +466,11 @@ export class Sale {
     await this.#redis.srem(this.#registry, couponId);
     return { removed: true };
   }
+}
+
+/** A record's status as its owner may see it: a VOID record stands for an attempt that took nothing. */
+function shownStatus(status: string | null | undefined): GrabStatus | undefined {
+  return status === null || status === undefined || status === 'VOID' ? undefined : (status as GrabStatus);
 }
 
 function requireCoupon(grabId: string): string {

@@ -117,6 +117,15 @@ describe('the books of the sale scripts', () => {
     expect(await sale.succeed(hers.grabId, 'gina', 'o-4')).toBe('already');
   });
 
+  it('a VOID record (an attempt the fence settled as not taken) shows no grab, whole or by status', async () => {
+    const id = await coupon(5);
+    const grab = await accepted(id, 'vera');
+    expect(await sale.status(grab.grabId)).toBe('QUEUED');
+    await redis.hset(couponKeys(id).grab(grab.grabId), 'status', 'VOID');
+    expect(await sale.status(grab.grabId)).toBeUndefined();
+    expect(await sale.record(grab.grabId)).toBeUndefined();
+  });
+
   it('QUEUED grab records do not expire until settled; the QUEUED count follows them', async () => {
     const id = await coupon(5);
     const grab = await accepted(id, 'hal');
