@@ -1,7 +1,6 @@
-import { routeGuard, verifierFrom } from '@couponkill/auth';
+import { jobGuard, routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { CouponStore } from '@couponkill/coupons';
-import { jobGuard } from '@couponkill/fn-orders/job-auth';
 import { pingMysql, pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
 import { OrderStore } from '@couponkill/orders';

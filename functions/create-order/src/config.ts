@@ -1,4 +1,4 @@
-import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
+import { jobTokenSchema, VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { loadConfig } from '@couponkill/config';
 import { MYSQL_POOL_ENV, mysqlPoolSchema } from '@couponkill/db';
 import { orderShardingSchema } from '@couponkill/orders';
@@ -27,9 +27,9 @@ export const createOrderConfigSchema = z.object({
   auth: verifierSettingsSchema.prefault({}),
   /**
    * The shared secret of the scheduled caller of `POST /jobs/redrive` (`Authorization: Bearer
-   * <token>`). Unset: only an admin's access token runs the job. At least 32 characters.
+   * <token>`). Unset: only an admin's access token runs the job.
    */
-  jobToken: z.string().min(32).max(512).optional(),
+  jobToken: jobTokenSchema.optional(),
 });
 export type CreateOrderConfig = z.output<typeof createOrderConfigSchema>;
 

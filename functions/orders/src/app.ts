@@ -1,4 +1,4 @@
-import { routeGuard, verifierFrom } from '@couponkill/auth';
+import { jobGuard, routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { pingMysql, pingRedis } from '@couponkill/health';
 import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
@@ -7,7 +7,6 @@ import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { ordersConfigSchema } from './config.js';
 import { ordersRoutes } from './handlers.js';
-import { jobGuard } from './job-auth.js';
 import { OrderLifecycle } from './lifecycle.js';
 
 export const FUNCTION_NAME = 'orders';

@@ -1,4 +1,4 @@
-import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
+import { jobTokenSchema, VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { loadConfig } from '@couponkill/config';
 import { MYSQL_POOL_ENV, mysqlPoolSchema } from '@couponkill/db';
 import { orderShardingSchema } from '@couponkill/orders';
@@ -18,9 +18,8 @@ export const ordersConfigSchema = z.object({
       /**
        * The shared secret of the scheduled caller of `POST /jobs/expire-orders`, sent as
        * `Authorization: Bearer <token>`. Unset: only an admin's access token runs the job.
-       * At least 32 characters, so it cannot be guessed.
        */
-      jobToken: z.string().min(32).max(512).optional(),
+      jobToken: jobTokenSchema.optional(),
       /** Orders expired by one call at most; the next scheduled call takes the rest. */
       batchLimit: z.number().int().min(1).max(5000).default(500),
       /** Orders worked on at once within a call (each is one UPDATE and one Redis script). */

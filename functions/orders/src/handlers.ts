@@ -50,7 +50,7 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
       const order = await ownOrder(req, params.id);
       return { status: 200, body: orderView(await deps.lifecycle.use(order, log)) };
     }),
-    // Called on a schedule (see job-auth.ts); never routed from the public gateway.
+    // Called on a schedule (see jobGuard in @couponkill/auth); never routed from the public gateway.
     implement(expireOrdersContract, async ({ req, log }) => {
       await deps.authorizeJob(req.headers);
       try {

@@ -1,3 +1,4 @@
+import { jobTokenSchema } from '@couponkill/auth';
 import { loadConfig } from '@couponkill/config';
 import { MYSQL_POOL_ENV, mysqlPoolSchemaWith } from '@couponkill/db';
 import { KAFKA_SECURITY_ENV, kafkaSecuritySchema, TOPICS } from '@couponkill/events';
@@ -25,7 +26,7 @@ export const reconcileConfigSchema = z.object({
   orderWorkerGroup: z.string().default('create-order'),
   topic: z.string().default(TOPICS.grabAccepted),
   /** The token the PingSource sends (`Authorization: Bearer …`); the job is refused without it. */
-  jobToken: z.string().min(16, 'at least 16 characters').optional(),
+  jobToken: jobTokenSchema.optional(),
 });
 
 /** Where reconciliation finds the stores it compares; the operator reads the same variables. */

@@ -14,4 +14,4 @@ export { issueAccessToken, type IssueOptions } from './issuer.js';
 export { createVerifier, type Verify, type VerifierOptions } from './verifier.js';
 export { authenticate, bearerToken, hasRole, requireRole, routeGuard } from './http.js';
 export { VERIFIER_ENV, verifierFrom, type VerifierSettings, verifierSettingsSchema } from './settings.js';
-export { isJobToken, jobGuard, requireJobToken } from './job-token.js';
+export { isJobToken, jobGuard, jobTokenSchema, requireJobToken } from './job-token.js';

@@ -1,9 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppError } from '@couponkill/errors';
+import { z } from 'zod';
 import { authenticate, requireRole } from './http.js';
 import type { Verify } from './verifier.js';
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * The shared job token as a config value (env `JOB_TOKEN`, one Secret for every job): at least
+ * 32 characters, so it cannot be guessed.
+ */
+export const jobTokenSchema = z.string().min(32).max(512);
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

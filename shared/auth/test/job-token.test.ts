@@ -1,6 +1,14 @@
 import { AppError } from '@couponkill/errors';
 import { describe, expect, it } from 'vitest';
-import { type Caller, isJobToken, jobGuard, requireJobToken, type Role, type Verify } from '../src/index.js';
+import {
+  type Caller,
+  isJobToken,
+  jobGuard,
+  jobTokenSchema,
+  requireJobToken,
+  type Role,
+  type Verify,
+} from '../src/index.js';
 
 const TOKEN = 'k3XbW9tq2v8Zr6pLm4Yc1Hs7Nd5Jf0Ga-job';
 
@@ -27,6 +35,12 @@ describe('the job token', () => {
     }
     expect(isJobToken(undefined, TOKEN)).toBe(false);
     expect(isJobToken([`Bearer ${TOKEN}`], TOKEN)).toBe(false);
+  });
+
+  it('is configured with 32 to 512 characters', () => {
+    expect(jobTokenSchema.safeParse(TOKEN).success).toBe(true);
+    expect(jobTokenSchema.safeParse('x'.repeat(31)).success).toBe(false);
+    expect(jobTokenSchema.safeParse('x'.repeat(513)).success).toBe(false);
   });
 
   it('matches nothing when no job token is configured', () => {
