@@ -1,15 +1,16 @@
-import {
-  generateSigningKey,
-  issueAccessToken,
-  type KeyRing,
-  loadKeyRing,
-  publicJwks,
-  type Role,
-} from '@couponkill/auth';
 import { createPool, type Pool, withDatabase } from '@couponkill/db';
 import { createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/redis';
 import { couponKeys, Sale } from '@couponkill/sale';
-import { endpoints, serve, uniqueName } from '@couponkill/testkit';
+import {
+  callJson,
+  endpoints,
+  type Json,
+  type JwksFixture,
+  serve,
+  type Served,
+  serveJwks,
+  uniqueName,
+} from '@couponkill/testkit';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCouponAdmin } from '../src/app.js';
@@ -17,16 +18,8 @@ import { loadCouponAdminConfig } from '../src/config.js';
 
 // coupon-admin served over HTTP against real MariaDB and Redis, with tokens from a real key ring
 // whose JWKS is served like user-auth serves it.
-const ISSUER = 'https://auth.couponkill.test';
-const AUDIENCE = 'couponkill';
 const database = uniqueName('ck_coupon_admin');
 const ordersDatabase = `${database}_orders`;
-
-type Served = { url: string; close: () => Promise<void> };
-
-/** A parsed response body, loosely typed on purpose: the assertions check its shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
 
 const hour = 3600 * 1000;
 const openWindow = () => ({
@@ -56,8 +49,7 @@ const normalBody = (overrides: Json = {}) => ({
 });
 
 describe('coupon-admin: create, list, change, preheat, delete', () => {
-  let ring: KeyRing;
-  let jwks: Served;
+  let jwks: JwksFixture;
   let api: Served;
   let app: { close(): Promise<void> };
   let redis: RedisClient;
@@ -66,18 +58,8 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
   const created: string[] = [];
   const bearer: Partial<Record<'admin' | 'user', Record<string, string>>> = {};
 
-  async function call(method: string, path: string, body?: unknown, as?: 'admin' | 'user') {
-    const response = await fetch(`${api.url}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(as === undefined ? {} : bearer[as]),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as Json) };
-  }
+  const call = (method: string, path: string, body?: unknown, as?: 'admin' | 'user') =>
+    callJson(api.url, method, path, { body, headers: as === undefined ? undefined : bearer[as] });
 
   async function create(body: Json): Promise<Json> {
     const response = await call('POST', '/api/v1/coupons', body, 'admin');
@@ -104,22 +86,9 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
   };
 
   beforeAll(async () => {
-    ring = await loadKeyRing([await generateSigningKey('test-key', true)]);
-    jwks = await serve((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(publicJwks(ring)));
-    });
-    for (const [role, roles] of [
-      ['admin', ['user', 'admin']],
-      ['user', ['user']],
-    ] as const) {
-      const { token } = await issueAccessToken(
-        ring,
-        { userId: `${role}-1`, roles: roles as readonly Role[] },
-        { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900 },
-      );
-      bearer[role] = { authorization: `Bearer ${token}` };
-    }
+    jwks = await serveJwks('test-key');
+    bearer.admin = await jwks.bearer('admin-1', 'user', 'admin');
+    bearer.user = await jwks.bearer('user-1', 'user');
 
     // A stand-in for the order store: just what counting live orders needs.
     const server = createPool({ url: endpoints().mysqlUrl, connectionLimit: 1 });
@@ -139,9 +108,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
         COUPONS_DATABASE: database,
         REDIS_URL: endpoints().redisUrl,
         MIGRATE_ON_START: 'true',
-        AUTH_ISSUER: ISSUER,
-        AUTH_AUDIENCE: AUDIENCE,
-        AUTH_JWKS_URL: `${jwks.url}/.well-known/jwks.json`,
+        ...jwks.env,
       }),
       { countLiveOrders, countHeldOrders },
     );

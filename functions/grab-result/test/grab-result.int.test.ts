@@ -1,11 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSigningKey, issueAccessToken, type KeyRing, loadKeyRing, publicJwks } from '@couponkill/auth';
 import type { FunctionApp } from '@couponkill/http';
 import { createRedis, redisOptionsSchema } from '@couponkill/redis';
 import { couponKeys, Sale } from '@couponkill/sale';
-import { endpoints, serve, uniqueName } from '@couponkill/testkit';
+import { callJson, endpoints, type JwksFixture, serve, type Served, serveJwks, uniqueName } from '@couponkill/testkit';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrabResult } from '../src/app.js';
@@ -13,15 +12,7 @@ import { loadGrabResultConfig } from '../src/config.js';
 
 // grab-result served over HTTP against real Redis, with a real sale and real grabs, and tokens
 // verified against a JWKS served the way user-auth serves it.
-const ISSUER = 'https://auth.couponkill.test';
-const AUDIENCE = 'couponkill';
-
-type Served = { url: string; close: () => Promise<void> };
 type Running = Served & { app: FunctionApp };
-
-/** A parsed response body, loosely typed on purpose: the assertions check its shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
 
 /** One frame of an event stream: an event, or a comment line. */
 interface Frame {
@@ -74,16 +65,6 @@ async function openStream(url: string, headers: Record<string, string>, signal?:
   };
 }
 
-async function call(base: string, path: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${base}${path}`, { headers });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: text === '' ? undefined : (JSON.parse(text) as Json),
-  };
-}
-
 /** The value of one unlabelled series of the function's own metrics. */
 async function metric(base: string, name: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
@@ -108,8 +89,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
   const bob = uniqueName('bob');
   const grabIds: string[] = [];
   const running: Running[] = [];
-  let ring: KeyRing;
-  let jwks: Served;
+  let jwks: JwksFixture;
   let fn: Running;
   let asAlice: Record<string, string>;
   let asBob: Record<string, string>;
@@ -118,9 +98,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     const app = await createGrabResult(
       loadGrabResultConfig({
         REDIS_URL: endpoints().redisUrl,
-        AUTH_ISSUER: ISSUER,
-        AUTH_AUDIENCE: AUDIENCE,
-        AUTH_JWKS_URL: `${jwks.url}/.well-known/jwks.json`,
+        ...jwks.env,
         ...env,
       }),
     );
@@ -129,14 +107,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     return served;
   }
 
-  async function bearer(userId: string): Promise<Record<string, string>> {
-    const { token } = await issueAccessToken(
-      ring,
-      { userId, roles: ['user'] },
-      { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900 },
-    );
-    return { authorization: `Bearer ${token}` };
-  }
+  const bearer = (userId: string) => jwks.bearer(userId);
 
   async function grab(userId: string): Promise<string> {
     const outcome = await sale.grab(couponId, userId);
@@ -146,11 +117,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
   }
 
   beforeAll(async () => {
-    ring = await loadKeyRing([await generateSigningKey('key-a', true)]);
-    jwks = await serve((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(publicJwks(ring)));
-    });
+    jwks = await serveJwks();
     fn = await start();
     asAlice = await bearer(alice);
     asBob = await bearer(bob);
@@ -180,7 +147,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
 
   it('shows a grab to its owner, and to nobody else; unknown and malformed ids look the same', async () => {
     const grabId = await grab(alice);
-    const own = await call(fn.url, `/api/v1/grabs/${grabId}`, asAlice);
+    const own = await callJson(fn.url, 'GET', `/api/v1/grabs/${grabId}`, { headers: asAlice });
     expect(own.status).toBe(200);
     expect(own.headers.get('cache-control')).toBe('no-store');
     expect(own.body).toEqual({ grabId, couponId, status: 'QUEUED', acceptedAt: expect.any(String) });
@@ -194,7 +161,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     ] as const;
     const bodies = [];
     for (const [name, id, headers] of hidden) {
-      const response = await call(fn.url, `/api/v1/grabs/${id}`, headers);
+      const response = await callJson(fn.url, 'GET', `/api/v1/grabs/${id}`, { headers });
       expect.soft(response.status, name).toBe(404);
       bodies.push({ ...(response.body?.['error'] as object), requestId: undefined });
     }
@@ -207,7 +174,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     const tokens: Array<Record<string, string>> = [{}, { authorization: 'Bearer abc.def.ghi' }];
     for (const headers of tokens) {
       for (const path of [`/api/v1/grabs/${grabId}`, `/api/v1/grabs/${grabId}/events`, '/api/v1/grabs/nope']) {
-        const response = await call(fn.url, path, headers);
+        const response = await callJson(fn.url, 'GET', path, { headers });
         expect.soft(response.status, path).toBe(401);
         expect.soft(response.body?.['error']?.code, path).toBe('UNAUTHENTICATED');
       }
@@ -219,7 +186,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
       [grabIds[0] ?? '', asBob],
       ['not-a-grab', asAlice],
     ] as const) {
-      const response = await call(fn.url, `/api/v1/grabs/${id}/events`, headers);
+      const response = await callJson(fn.url, 'GET', `/api/v1/grabs/${id}/events`, { headers });
       expect(response.status).toBe(404);
       expect(response.headers.get('content-type')).toMatch(/^application\/json/);
       expect(response.body?.['error']?.code).toBe('NOT_FOUND');
@@ -244,7 +211,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     expect(JSON.parse(settled?.data ?? '')).toMatchObject({ grabId, status: 'SUCCEEDED', orderId: 'order-1' });
     expect(await stream.next()).toBeUndefined(); // the server ended the stream
 
-    expect((await call(fn.url, `/api/v1/grabs/${grabId}`, asAlice)).body).toMatchObject({
+    expect((await callJson(fn.url, 'GET', `/api/v1/grabs/${grabId}`, { headers: asAlice })).body).toMatchObject({
       status: 'SUCCEEDED',
       orderId: 'order-1',
     });
@@ -326,7 +293,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     expect(await b.nextEvent()).toMatchObject({ id: 'QUEUED' });
 
     for (const i of [0, 1] as const) {
-      const refused = await call(capped[i].url, `/api/v1/grabs/${grabId}/events`, asCarol);
+      const refused = await callJson(capped[i].url, 'GET', `/api/v1/grabs/${grabId}/events`, { headers: asCarol });
       expect(refused.status).toBe(429);
       expect(refused.body?.['error']?.code).toBe('RATE_LIMITED');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

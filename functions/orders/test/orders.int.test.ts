@@ -2,21 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  generateSigningKey,
-  issueAccessToken,
-  type KeyRing,
-  loadKeyRing,
-  publicJwks,
-  type Role,
-} from '@couponkill/auth';
 import { createPool } from '@couponkill/db';
 import type { FunctionApp } from '@couponkill/http';
 import { createLogger } from '@couponkill/logging';
 import { locateUser, OrderStore, orderShardingSchema } from '@couponkill/orders';
 import { createRedis, redisOptionsSchema } from '@couponkill/redis';
 import { couponKeys, Sale } from '@couponkill/sale';
-import { endpoints, serve, uniqueName } from '@couponkill/testkit';
+import {
+  callJson,
+  endpoints,
+  type Json,
+  type JwksFixture,
+  serve,
+  type Served,
+  serveJwks,
+  uniqueName,
+} from '@couponkill/testkit';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrders } from '../src/app.js';
@@ -26,23 +27,10 @@ import { OrderLifecycle } from '../src/lifecycle.js';
 // orders served over HTTP against real Redis and real sharded MySQL. Each order is made the way
 // the pipeline makes it: a real grab in the sale, the order written by `insertBatch`, the grab
 // marked SUCCEEDED with it; so stock, the user's slot and the grab record are all consistent.
-const ISSUER = 'https://auth.couponkill.test';
-const AUDIENCE = 'couponkill';
 const JOB_TOKEN = randomBytes(24).toString('base64url'); // 32 characters
 const DAY_MS = 24 * 3600 * 1000;
 
-type Served = { url: string; close: () => Promise<void> };
 type Running = Served & { app: FunctionApp };
-
-/** A parsed response body, loosely typed on purpose: the assertions check its shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
-async function call(base: string, method: string, path: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${base}${path}`, { method, headers });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as Json) };
-}
 
 describe('orders: list, detail, cancel, use and the expiry job', () => {
   const prefix = uniqueName('ck_orders');
@@ -57,8 +45,7 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
   const grabs = new Map<string, string[]>(); // couponId → grab ids, for cleanup
   const running: Running[] = [];
   let orders: OrderStore;
-  let ring: KeyRing;
-  let jwks: Served;
+  let jwks: JwksFixture;
   let fn: Running;
 
   async function start(env: Record<string, string> = {}): Promise<Running> {
@@ -68,9 +55,7 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
       loadOrdersConfig({
         MYSQL_URL: endpoints().mysqlUrl,
         REDIS_URL: endpoints().redisUrl,
-        AUTH_ISSUER: ISSUER,
-        AUTH_AUDIENCE: AUDIENCE,
-        AUTH_JWKS_URL: `${jwks.url}/.well-known/jwks.json`,
+        ...jwks.env,
         CONFIG_FILE: configFile,
         JOB_TOKEN,
         ...env,
@@ -81,14 +66,7 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
     return served;
   }
 
-  async function bearer(userId: string, role: Role = 'user'): Promise<Record<string, string>> {
-    const { token } = await issueAccessToken(
-      ring,
-      { userId, roles: [role] },
-      { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900 },
-    );
-    return { authorization: `Bearer ${token}` };
-  }
+  const bearer = (userId: string, role: 'user' | 'admin' = 'user') => jwks.bearer(userId, role);
 
   /** A coupon on sale: its sale state in Redis (orders copy the terms, so no coupon row is needed). */
   async function coupon(totalStock: number, perUserLimit: number): Promise<string> {
@@ -137,11 +115,7 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
   beforeAll(async () => {
     await OrderStore.migrate(endpoints().mysqlUrl, sharding);
     orders = OrderStore.open(endpoints().mysqlUrl, sharding, 4);
-    ring = await loadKeyRing([await generateSigningKey('key-a', true)]);
-    jwks = await serve((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(publicJwks(ring)));
-    });
+    jwks = await serveJwks();
     fn = await start();
   });
   afterAll(async () => {
@@ -163,7 +137,7 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
   });
 
   it('is ready when Redis and every order database answer', async () => {
-    const ready = await call(fn.url, 'GET', '/health/readiness');
+    const ready = await callJson(fn.url, 'GET', '/health/readiness');
     expect(ready.status).toBe(200);
     expect(Object.keys(ready.body?.['checks'] as object).sort()).toEqual(['mysql-orders-0', 'mysql-orders-1', 'redis']);
   });
@@ -182,11 +156,11 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page = await call(
+      const page = await callJson(
         fn.url,
         'GET',
         `/api/v1/orders?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`,
-        asAlice,
+        { headers: asAlice },
       );
       expect(page.status).toBe(200);
       expect(page.body?.['items'].length).toBeLessThanOrEqual(2);
@@ -207,11 +181,11 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
       createdAt: expect.stringMatching(/Z$/),
     });
 
-    const one = await call(fn.url, 'GET', `/api/v1/orders/${mine[0]}`, asAlice);
+    const one = await callJson(fn.url, 'GET', `/api/v1/orders/${mine[0]}`, { headers: asAlice });
     expect(one.status).toBe(200);
     expect(one.body).toEqual(seen.find((o) => o['id'] === mine[0]));
 
-    const bobsList = await call(fn.url, 'GET', '/api/v1/orders', asBob);
+    const bobsList = await callJson(fn.url, 'GET', '/api/v1/orders', { headers: asBob });
     expect(bobsList.body).toEqual({ items: [expect.objectContaining({ id: bobs.orderId })], nextCursor: null });
 
     const hidden = [
@@ -223,7 +197,7 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
     ] as const;
     const bodies = [];
     for (const [name, method, path] of hidden) {
-      const response = await call(fn.url, method, path, asBob);
+      const response = await callJson(fn.url, method, path, { headers: asBob });
       expect.soft(response.status, name).toBe(404);
       bodies.push({ ...(response.body?.['error'] as object), requestId: undefined });
     }
@@ -234,7 +208,7 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
     expect((await orders.get(alice, mine[1] ?? ''))?.status).toBe('UNUSED');
 
     for (const query of ['limit=0', 'limit=101', 'limit=x', 'cursor=nope']) {
-      const bad = await call(fn.url, 'GET', `/api/v1/orders?${query}`, asAlice);
+      const bad = await callJson(fn.url, 'GET', `/api/v1/orders?${query}`, { headers: asAlice });
       expect.soft(bad.status, query).toBe(400);
       expect.soft(bad.body?.['error']?.code, query).toBe('VALIDATION_FAILED');
     }
@@ -243,7 +217,7 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
       ['GET', `/api/v1/orders/${mine[0]}`],
       ['POST', `/api/v1/orders/${mine[0]}/cancel`],
     ] as const) {
-      expect.soft((await call(fn.url, method, path)).status, path).toBe(401);
+      expect.soft((await callJson(fn.url, method, path)).status, path).toBe(401);
     }
   });
 
@@ -257,7 +231,9 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
 
     const asCarol = await bearer(carol);
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => call(fn.url, 'POST', `/api/v1/orders/${orderId}/cancel`, asCarol)),
+      Array.from({ length: 20 }, () =>
+        callJson(fn.url, 'POST', `/api/v1/orders/${orderId}/cancel`, { headers: asCarol }),
+      ),
     );
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses).toEqual([200, ...Array<number>(19).fill(409)]);
@@ -269,11 +245,13 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
     expect(await sale.stockLeft(couponId)).toBe(9);
     expect(await held(couponId, carol)).toBe(1);
     expect(await sale.record(grabId)).toMatchObject({ status: 'CANCELLED', reason: 'CANCELLED_BY_USER' });
-    expect((await call(fn.url, 'GET', `/api/v1/orders/${orderId}`, asCarol)).body?.['status']).toBe('CANCELLED');
+    expect((await callJson(fn.url, 'GET', `/api/v1/orders/${orderId}`, { headers: asCarol })).body?.['status']).toBe(
+      'CANCELLED',
+    );
 
     // Later cancels and uses are refused and give nothing back again.
-    expect((await call(fn.url, 'POST', `/api/v1/orders/${orderId}/cancel`, asCarol)).status).toBe(409);
-    expect((await call(fn.url, 'POST', `/api/v1/orders/${orderId}/use`, asCarol)).status).toBe(409);
+    expect((await callJson(fn.url, 'POST', `/api/v1/orders/${orderId}/cancel`, { headers: asCarol })).status).toBe(409);
+    expect((await callJson(fn.url, 'POST', `/api/v1/orders/${orderId}/use`, { headers: asCarol })).status).toBe(409);
     expect(await sale.stockLeft(couponId)).toBe(9);
     expect(await held(couponId, carol)).toBe(1);
     // The slot really is free: carol may grab again within her limit of 2.
@@ -288,14 +266,14 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
     const { orderId } = await issue(couponId, dave);
     const asDave = await bearer(dave);
 
-    const used = await call(fn.url, 'POST', `/api/v1/orders/${orderId}/use`, asDave);
+    const used = await callJson(fn.url, 'POST', `/api/v1/orders/${orderId}/use`, { headers: asDave });
     expect(used.status).toBe(200);
     expect(used.body).toMatchObject({ id: orderId, status: 'USED' });
 
-    const again = await call(fn.url, 'POST', `/api/v1/orders/${orderId}/use`, asDave);
+    const again = await callJson(fn.url, 'POST', `/api/v1/orders/${orderId}/use`, { headers: asDave });
     expect(again.status).toBe(409);
     expect(again.body?.['error']).toMatchObject({ code: 'CONFLICT', message: 'This order is already used.' });
-    const cancel = await call(fn.url, 'POST', `/api/v1/orders/${orderId}/cancel`, asDave);
+    const cancel = await callJson(fn.url, 'POST', `/api/v1/orders/${orderId}/cancel`, { headers: asDave });
     expect(cancel.status).toBe(409);
     expect(cancel.body?.['error']?.message).toMatch(/used; it can no longer be cancelled/);
 
@@ -311,18 +289,20 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
     const { grabId, orderId } = await issue(couponId, erin, validUntil);
     const asErin = await bearer(erin);
 
-    const use = await call(fn.url, 'POST', `/api/v1/orders/${orderId}/use`, asErin);
+    const use = await callJson(fn.url, 'POST', `/api/v1/orders/${orderId}/use`, { headers: asErin });
     expect(use.status).toBe(409);
     expect(use.body?.['error']).toMatchObject({
       code: 'CONFLICT',
       message: `This order expired at ${validUntil.toISOString()}; it can no longer be used.`,
     });
-    expect((await call(fn.url, 'GET', `/api/v1/orders/${orderId}`, asErin)).body?.['status']).toBe('EXPIRED');
+    expect((await callJson(fn.url, 'GET', `/api/v1/orders/${orderId}`, { headers: asErin })).body?.['status']).toBe(
+      'EXPIRED',
+    );
     expect(await sale.record(grabId)).toMatchObject({ status: 'CANCELLED', reason: 'EXPIRED' });
     expect(await sale.stockLeft(couponId)).toBe(10);
     expect(await held(couponId, erin)).toBe(0);
 
-    const cancel = await call(fn.url, 'POST', `/api/v1/orders/${orderId}/cancel`, asErin);
+    const cancel = await callJson(fn.url, 'POST', `/api/v1/orders/${orderId}/cancel`, { headers: asErin });
     expect(cancel.status).toBe(409);
     expect(cancel.body?.['error']?.message).toMatch(/expired at .*; it can no longer be cancelled/);
     expect(await sale.stockLeft(couponId)).toBe(10);
@@ -336,16 +316,18 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
       ['a user’s token', await bearer(uniqueName('mallory')), 403, 'FORBIDDEN'],
     ] as const;
     for (const [name, headers, status, code] of refused) {
-      const response = await call(fn.url, 'POST', path, headers);
+      const response = await callJson(fn.url, 'POST', path, { headers });
       expect.soft(response.status, name).toBe(status);
       expect.soft(response.body?.['error']?.code, name).toBe(code);
     }
     // Nothing is past due right now (the order above was expired when it was used).
-    const admin = await call(fn.url, 'POST', path, await bearer(uniqueName('root'), 'admin'));
+    const admin = await callJson(fn.url, 'POST', path, { headers: await bearer(uniqueName('root'), 'admin') });
     expect(admin).toEqual({ status: 200, body: { expired: 0, released: 0, more: false } });
-    const job = await call(fn.url, 'POST', path, { authorization: `Bearer ${JOB_TOKEN}` });
+    const job = await callJson(fn.url, 'POST', path, { headers: { authorization: `Bearer ${JOB_TOKEN}` } });
     expect(job).toEqual({ status: 200, body: { expired: 0, released: 0, more: false } });
-    expect((await call(fn.url, 'GET', path, { authorization: `Bearer ${JOB_TOKEN}` })).status).toBe(405);
+    expect((await callJson(fn.url, 'GET', path, { headers: { authorization: `Bearer ${JOB_TOKEN}` } })).status).toBe(
+      405,
+    );
   });
 
   it('expires past-due orders over every shard, a bounded number per call, each unit given back once', async () => {
@@ -370,20 +352,20 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
 
     // Bounded: with a limit of 2, one call expires the two earliest and says there are more.
     const bounded = await start({ EXPIRE_BATCH_LIMIT: '2' });
-    const first = await call(bounded.url, 'POST', '/jobs/expire-orders', jobHeaders);
+    const first = await callJson(bounded.url, 'POST', '/jobs/expire-orders', { headers: jobHeaders });
     expect(first).toEqual({ status: 200, body: { expired: 2, released: 2, more: true } });
     expect(await sale.stockLeft(couponId)).toBe(44);
 
     // Two runs at once over the remaining five: every order expires once, every unit comes back once.
     const both = await Promise.all([
-      call(fn.url, 'POST', '/jobs/expire-orders', jobHeaders),
-      call(fn.url, 'POST', '/jobs/expire-orders', jobHeaders),
+      callJson(fn.url, 'POST', '/jobs/expire-orders', { headers: jobHeaders }),
+      callJson(fn.url, 'POST', '/jobs/expire-orders', { headers: jobHeaders }),
     ]);
     expect(both.map((r) => r.status)).toEqual([200, 200]);
     expect(both.reduce((n, r) => n + Number(r.body?.['expired']), 0)).toBe(5);
     expect(both.reduce((n, r) => n + Number(r.body?.['released']), 0)).toBe(5);
 
-    const again = await call(fn.url, 'POST', '/jobs/expire-orders', jobHeaders);
+    const again = await callJson(fn.url, 'POST', '/jobs/expire-orders', { headers: jobHeaders });
     expect(again).toEqual({ status: 200, body: { expired: 0, released: 0, more: false } });
 
     expect(await sale.stockLeft(couponId)).toBe(49);

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKey, type SigningKeyConfig } from '@couponkill/auth';
 import { createPool } from '@couponkill/db';
-import { endpoints, serve, uniqueName } from '@couponkill/testkit';
+import { callJson, endpoints, serve, type Served as Listening, uniqueName } from '@couponkill/testkit';
 import { UserStore } from '@couponkill/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUserLookup } from '../../user-lookup/src/app.js';
-import { loadUserLookupConfig } from '../../user-lookup/src/config.js';
+import { createUserLookup } from '@couponkill/fn-user-lookup/app';
+import { loadUserLookupConfig } from '@couponkill/fn-user-lookup/config';
 import { createAdmin } from '../src/admin.js';
 import { createUserAuth } from '../src/app.js';
 import { loadUserAuthConfig } from '../src/config.js';
@@ -33,7 +33,7 @@ writeFileSync(
   }),
 );
 
-type Served = { url: string; close: () => Promise<void>; app: { close(): Promise<void> } };
+type Served = Listening & { app: { close(): Promise<void> } };
 const running: Served[] = [];
 
 async function startAuth(keys: SigningKeyConfig[], extraEnv: Record<string, string> = {}): Promise<Served> {
@@ -67,24 +67,6 @@ async function startLookup(auth: Served): Promise<Served> {
   return served;
 }
 
-/** A parsed response body, loosely typed on purpose: the assertions check its shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
-async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: text === '' ? undefined : (JSON.parse(text) as Json),
-  };
-}
-
 const password = 'correct horse battery';
 
 describe('identity: register, login, lookup', () => {
@@ -112,13 +94,15 @@ describe('identity: register, login, lookup', () => {
   });
 
   const login = (username: string, pw = password, base = auth.url) =>
-    call(base, 'POST', '/api/v1/auth/login', { username, password: pw });
+    callJson(base, 'POST', '/api/v1/auth/login', { body: { username, password: pw } });
 
   it('registers, logs in and looks the user up with the token; never returns a password hash', async () => {
-    const registered = await call(auth.url, 'POST', '/api/v1/auth/register', {
-      username: 'Alice_1',
-      password,
-      email: 'alice@example.com',
+    const registered = await callJson(auth.url, 'POST', '/api/v1/auth/register', {
+      body: {
+        username: 'Alice_1',
+        password,
+        email: 'alice@example.com',
+      },
     });
     expect(registered.status).toBe(201);
     expect(registered.body).toMatchObject({ username: 'alice_1', email: 'alice@example.com', roles: ['user'] });
@@ -129,29 +113,35 @@ describe('identity: register, login, lookup', () => {
     expect(loggedIn.body).toMatchObject({ tokenType: 'Bearer', userId: id, roles: ['user'] });
     const bearer = { authorization: `Bearer ${loggedIn.body?.['accessToken'] as string}` };
 
-    const me = await call(lookup.url, 'GET', '/api/v1/users/me', undefined, bearer);
+    const me = await callJson(lookup.url, 'GET', '/api/v1/users/me', { headers: bearer });
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ id, username: 'alice_1' });
     expect(JSON.stringify(me.body)).not.toMatch(/password|scrypt/i);
-    expect((await call(lookup.url, 'GET', `/api/v1/users/${id}`, undefined, bearer)).status).toBe(200);
+    expect((await callJson(lookup.url, 'GET', `/api/v1/users/${id}`, { headers: bearer })).status).toBe(200);
   });
 
   it('answers a taken username with 409 ALREADY_EXISTS, whatever its case', async () => {
-    await call(auth.url, 'POST', '/api/v1/auth/register', { username: 'bob', password, phone: '+8613800000001' });
-    const again = await call(auth.url, 'POST', '/api/v1/auth/register', {
-      username: 'BOB',
-      password,
-      email: 'b@example.com',
+    await callJson(auth.url, 'POST', '/api/v1/auth/register', {
+      body: { username: 'bob', password, phone: '+8613800000001' },
+    });
+    const again = await callJson(auth.url, 'POST', '/api/v1/auth/register', {
+      body: {
+        username: 'BOB',
+        password,
+        email: 'b@example.com',
+      },
     });
     expect(again.status).toBe(409);
     expect(again.body?.['error']).toMatchObject({ code: 'ALREADY_EXISTS' });
   });
 
   it('lists every invalid field of a registration', async () => {
-    const bad = await call(auth.url, 'POST', '/api/v1/auth/register', {
-      username: 'x',
-      password: 'short',
-      phone: '12',
+    const bad = await callJson(auth.url, 'POST', '/api/v1/auth/register', {
+      body: {
+        username: 'x',
+        password: 'short',
+        phone: '12',
+      },
     });
     expect(bad.status).toBe(400);
     expect(bad.body?.['error']?.code).toBe('VALIDATION_FAILED');
@@ -160,7 +150,9 @@ describe('identity: register, login, lookup', () => {
   });
 
   it('answers a wrong password and an unknown user identically', async () => {
-    await call(auth.url, 'POST', '/api/v1/auth/register', { username: 'carol', password, email: 'c@example.com' });
+    await callJson(auth.url, 'POST', '/api/v1/auth/register', {
+      body: { username: 'carol', password, email: 'c@example.com' },
+    });
     const timed = async (username: string) => {
       const t0 = performance.now();
       const r = await login(username, 'not the password');
@@ -184,7 +176,9 @@ describe('identity: register, login, lookup', () => {
   });
 
   it('locks a username after repeated failures, even for the right password, and unlocks after the lock expires', async () => {
-    await call(auth.url, 'POST', '/api/v1/auth/register', { username: 'dave', password, email: 'd@example.com' });
+    await callJson(auth.url, 'POST', '/api/v1/auth/register', {
+      body: { username: 'dave', password, email: 'd@example.com' },
+    });
     for (let i = 0; i < 3; i++) expect((await login('dave', 'guess')).status).toBe(401);
     const locked = await login('dave');
     expect(locked.status).toBe(429);
@@ -198,7 +192,9 @@ describe('identity: register, login, lookup', () => {
   });
 
   it('refuses every bad token with 401 and a JSON error', async () => {
-    await call(auth.url, 'POST', '/api/v1/auth/register', { username: 'erin', password, email: 'e@example.com' });
+    await callJson(auth.url, 'POST', '/api/v1/auth/register', {
+      body: { username: 'erin', password, email: 'e@example.com' },
+    });
     const good = (await login('erin')).body?.['accessToken'] as string;
     const [h, p, s] = good.split('.') as [string, string, string];
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
@@ -228,33 +224,37 @@ describe('identity: register, login, lookup', () => {
       ['identity header only', { 'x-user-id': payload['sub'] as string }],
     ];
     for (const [name, headers, query] of matrix) {
-      const response = await call(lookup.url, 'GET', `/api/v1/users/me${query ?? ''}`, undefined, headers);
+      const response = await callJson(lookup.url, 'GET', `/api/v1/users/me${query ?? ''}`, { headers });
       expect.soft(response.status, name).toBe(401);
       expect.soft(response.body?.['error']?.code, name).toBe('UNAUTHENTICATED');
     }
     expect(
-      (await call(lookup.url, 'GET', '/api/v1/users/me', undefined, { authorization: `Bearer ${good}` })).status,
+      (await callJson(lookup.url, 'GET', '/api/v1/users/me', { headers: { authorization: `Bearer ${good}` } })).status,
     ).toBe(200);
   });
 
   it('hides other users (404) from a user, answers 403 on an admin route, and serves an admin', async () => {
-    const frank = await call(auth.url, 'POST', '/api/v1/auth/register', {
-      username: 'frank',
-      password,
-      email: 'f@example.com',
+    const frank = await callJson(auth.url, 'POST', '/api/v1/auth/register', {
+      body: {
+        username: 'frank',
+        password,
+        email: 'f@example.com',
+      },
     });
-    const grace = await call(auth.url, 'POST', '/api/v1/auth/register', {
-      username: 'grace',
-      password,
-      email: 'g@example.com',
+    const grace = await callJson(auth.url, 'POST', '/api/v1/auth/register', {
+      body: {
+        username: 'grace',
+        password,
+        email: 'g@example.com',
+      },
     });
     const asFrank = { authorization: `Bearer ${(await login('frank')).body?.['accessToken'] as string}` };
     const graceId = grace.body?.['id'] as string;
-    expect((await call(lookup.url, 'GET', `/api/v1/users/${graceId}`, undefined, asFrank)).status).toBe(404);
-    expect((await call(lookup.url, 'GET', `/api/v1/users/01JUNKNOWN0000000000000000`, undefined, asFrank)).status).toBe(
-      404,
-    );
-    const adminRoute = await call(lookup.url, 'GET', '/api/v1/users?username=grace', undefined, asFrank);
+    expect((await callJson(lookup.url, 'GET', `/api/v1/users/${graceId}`, { headers: asFrank })).status).toBe(404);
+    expect(
+      (await callJson(lookup.url, 'GET', `/api/v1/users/01JUNKNOWN0000000000000000`, { headers: asFrank })).status,
+    ).toBe(404);
+    const adminRoute = await callJson(lookup.url, 'GET', '/api/v1/users?username=grace', { headers: asFrank });
     expect(adminRoute.status).toBe(403);
     expect(adminRoute.body?.['error']?.code).toBe('FORBIDDEN');
 
@@ -265,16 +265,20 @@ describe('identity: register, login, lookup', () => {
       await users.close();
     }
     const asAdmin = { authorization: `Bearer ${(await login('root_admin')).body?.['accessToken'] as string}` };
-    expect((await call(lookup.url, 'GET', `/api/v1/users/${graceId}`, undefined, asAdmin)).body).toMatchObject({
+    expect((await callJson(lookup.url, 'GET', `/api/v1/users/${graceId}`, { headers: asAdmin })).body).toMatchObject({
       username: 'grace',
     });
-    expect((await call(lookup.url, 'GET', '/api/v1/users?username=frank', undefined, asAdmin)).body).toMatchObject({
+    expect(
+      (await callJson(lookup.url, 'GET', '/api/v1/users?username=frank', { headers: asAdmin })).body,
+    ).toMatchObject({
       id: frank.body?.['id'],
     });
   });
 
   it('rotates keys: old and new tokens verify while both are published; the old fails once its key is gone', async () => {
-    await call(auth.url, 'POST', '/api/v1/auth/register', { username: 'heidi', password, email: 'h@example.com' });
+    await callJson(auth.url, 'POST', '/api/v1/auth/register', {
+      body: { username: 'heidi', password, email: 'h@example.com' },
+    });
     const oldToken = (await login('heidi')).body?.['accessToken'] as string; // signed by key-a
 
     const rotated = await startAuth([
@@ -288,17 +292,19 @@ describe('identity: register, login, lookup', () => {
     const both = await startLookup(rotated);
     for (const token of [oldToken, newToken]) {
       expect(
-        (await call(both.url, 'GET', '/api/v1/users/me', undefined, { authorization: `Bearer ${token}` })).status,
+        (await callJson(both.url, 'GET', '/api/v1/users/me', { headers: { authorization: `Bearer ${token}` } })).status,
       ).toBe(200);
     }
 
     const retired = await startAuth([{ ...keyB, active: true }]);
     const onlyNew = await startLookup(retired);
     expect(
-      (await call(onlyNew.url, 'GET', '/api/v1/users/me', undefined, { authorization: `Bearer ${newToken}` })).status,
+      (await callJson(onlyNew.url, 'GET', '/api/v1/users/me', { headers: { authorization: `Bearer ${newToken}` } }))
+        .status,
     ).toBe(200);
     expect(
-      (await call(onlyNew.url, 'GET', '/api/v1/users/me', undefined, { authorization: `Bearer ${oldToken}` })).status,
+      (await callJson(onlyNew.url, 'GET', '/api/v1/users/me', { headers: { authorization: `Bearer ${oldToken}` } }))
+        .status,
     ).toBe(401);
   });
 });
@@ -315,14 +321,14 @@ describe('GET /openapi.json (published by user-auth beside the JWKS)', () => {
     const file = fileURLToPath(new URL('../../../docs/openapi.json', import.meta.url));
     const key = await generateSigningKey('key-openapi', true);
     const publishing = await startAuth([key], { OPENAPI_FILE: file });
-    const got = await call(publishing.url, 'GET', '/openapi.json');
+    const got = await callJson(publishing.url, 'GET', '/openapi.json');
     expect(got.status).toBe(200);
     expect(got.body).toEqual(JSON.parse(readFileSync(file, 'utf8')));
-    const post = await call(publishing.url, 'POST', '/openapi.json', {});
+    const post = await callJson(publishing.url, 'POST', '/openapi.json', { body: {} });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET');
     const silent = await startAuth([key]);
-    expect((await call(silent.url, 'GET', '/openapi.json')).body?.['error']?.['code']).toBe('NOT_FOUND');
+    expect((await callJson(silent.url, 'GET', '/openapi.json')).body?.['error']?.['code']).toBe('NOT_FOUND');
   });
 
   it('refuses to start with a file that is not an OpenAPI document', async () => {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { inject } from 'vitest';
 
 /** Where the real servers of an integration run listen (started by local/src/testing/global-setup.ts). */
@@ -29,16 +28,5 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 }
 
-/** Serves a `(req, res)` handler on 127.0.0.1 at a free port, as functions-framework would. */
-export async function serve(
-  handler: (req: IncomingMessage, res: ServerResponse) => unknown,
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+export { callJson, type Json, JsonReply, type JsonRequest, serve, type Served } from './http.js';
+export { type JwksFixture, serveJwks, TEST_AUDIENCE, TEST_ISSUER } from './jwks.js';
