@@ -1,8 +1,6 @@
 // Entry point of the orders image: registers the function with functions-framework.
-import { http } from '@google-cloud/functions-framework';
-import { loadOrExit } from '@couponkill/config';
+import { serveFunction } from '@couponkill/runtime';
 import { createOrders, FUNCTION_NAME } from './app.js';
 import { loadOrdersConfig } from './config.js';
 
-const app = await createOrders(loadOrExit(() => loadOrdersConfig()));
-http(FUNCTION_NAME, app.handler);
+await serveFunction(FUNCTION_NAME, loadOrdersConfig, createOrders);

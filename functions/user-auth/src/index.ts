@@ -1,8 +1,6 @@
 // Entry point of the user-auth image: registers the function with functions-framework.
-import { http } from '@google-cloud/functions-framework';
-import { loadOrExit } from '@couponkill/config';
+import { serveFunction } from '@couponkill/runtime';
 import { createUserAuth, FUNCTION_NAME } from './app.js';
 import { loadUserAuthConfig } from './config.js';
 
-const app = await createUserAuth(loadOrExit(() => loadUserAuthConfig()));
-http(FUNCTION_NAME, app.handler);
+await serveFunction(FUNCTION_NAME, loadUserAuthConfig, createUserAuth);

@@ -1,8 +1,6 @@
 // Entry point of the user-lookup image: registers the function with functions-framework.
-import { http } from '@google-cloud/functions-framework';
-import { loadOrExit } from '@couponkill/config';
+import { serveFunction } from '@couponkill/runtime';
 import { createUserLookup, FUNCTION_NAME } from './app.js';
 import { loadUserLookupConfig } from './config.js';
 
-const app = await createUserLookup(loadOrExit(() => loadUserLookupConfig()));
-http(FUNCTION_NAME, app.handler);
+await serveFunction(FUNCTION_NAME, loadUserLookupConfig, createUserLookup);

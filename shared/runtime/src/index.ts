@@ -1,1 +1,2 @@
 export { type HostOptions, startHost, stopHost } from './host.js';
+export { serveFunction } from './serve.js';

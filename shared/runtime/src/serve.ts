@@ -1,0 +1,16 @@
+import { http, type HttpFunction } from '@google-cloud/functions-framework';
+import { loadOrExit } from '@couponkill/config';
+
+/**
+ * What a function's `index.ts` does: loads its configuration (an invalid one stops startup with
+ * one line), wires the function from it and registers its handler under the function's name, for
+ * the host to serve (FUNCTION_TARGET).
+ */
+export async function serveFunction<Config>(
+  name: string,
+  load: () => Config,
+  create: (config: Config) => Promise<{ readonly handler: HttpFunction }>,
+): Promise<void> {
+  const app = await create(loadOrExit(load));
+  http(name, app.handler);
+}
