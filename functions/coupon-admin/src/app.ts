@@ -1,8 +1,8 @@
 import { routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { CouponStore } from '@couponkill/coupons';
-import { pingMysql, pingRedis } from '@couponkill/health';
-import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { checkDependencies } from '@couponkill/health';
+import { closeAll, createFunctionKit, type FunctionApp } from '@couponkill/http';
 import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { couponAdminConfigSchema } from './config.js';
@@ -21,22 +21,18 @@ export async function createCouponAdmin(
   config: ConfigStore<typeof couponAdminConfigSchema>,
   options: CouponAdminOptions,
 ): Promise<FunctionApp> {
-  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const kit = createFunctionKit(FUNCTION_NAME);
+  const { health } = kit;
   const settings = config.current;
   if (settings.migrateOnStart) await CouponStore.migrate(settings.mysqlUrl, settings.couponsDatabase);
   const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, undefined, settings.mysqlPool);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   await assertNoEviction(redis);
   const verify = verifierFrom(settings.auth);
-  health.addCheck('redis', pingRedis(redis));
-  for (const [name, pool] of coupons.namedPools()) health.addCheck(name, pingMysql(pool));
+  checkDependencies(health, { redis, stores: [coupons] });
 
-  const handler = createHttpFunction({
-    name: FUNCTION_NAME,
+  const handler = kit.handler({
     authorize: routeGuard(verify),
-    logger,
-    metrics,
-    health,
     routes: couponAdminRoutes({
       verify,
       coupons,
@@ -48,9 +44,9 @@ export async function createCouponAdmin(
   });
   return {
     handler,
-    async close() {
-      await coupons.close();
-      redis.disconnect();
-    },
+    close: closeAll(
+      () => coupons.close(),
+      () => redis.disconnect(),
+    ),
   };
 }

@@ -1,8 +1,8 @@
 import { jobGuard, routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { CouponStore } from '@couponkill/coupons';
-import { pingMysql, pingRedis } from '@couponkill/health';
-import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { checkDependencies } from '@couponkill/health';
+import { closeAll, createFunctionKit, type FunctionApp } from '@couponkill/http';
 import { OrderStore } from '@couponkill/orders';
 import { assertNoEviction, createRedis, type RedisClient } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
@@ -58,17 +58,18 @@ export function openOrderWorker(
       replay: (grab) => writer.write(grab),
       orderOf: orderLookup(orders, settings.orderSharding),
     },
-    async close() {
-      await orders.close();
-      await coupons.close();
-      redis.disconnect();
-    },
+    close: closeAll(
+      () => orders.close(),
+      () => coupons.close(),
+      () => redis.disconnect(),
+    ),
   };
 }
 
 /** The order worker: the sink of the KafkaSource on `coupon.grab.accepted`, and its dead-letter sink. */
 export async function createCreateOrder(config: ConfigStore<typeof createOrderConfigSchema>): Promise<FunctionApp> {
-  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const kit = createFunctionKit(FUNCTION_NAME);
+  const { metrics, health } = kit;
   const settings = config.current;
   if (settings.migrateOnStart) await OrderStore.migrate(settings.mysqlUrl, settings.orderSharding);
   const batchSize = metrics.histogram(
@@ -88,14 +89,9 @@ export async function createCreateOrder(config: ConfigStore<typeof createOrderCo
   ]);
   const verify = verifierFrom(settings.auth);
 
-  health.addCheck('redis', pingRedis(worker.redis));
-  for (const [name, pool] of worker.orders.namedPools()) health.addCheck(name, pingMysql(pool));
-  const handler = createHttpFunction({
-    name: FUNCTION_NAME,
+  checkDependencies(health, { redis: worker.redis, stores: [worker.orders] });
+  const handler = kit.handler({
     authorize: routeGuard(verify, jobGuard(verify, settings.jobToken)),
-    logger,
-    metrics,
-    health,
     routes: createOrderRoutes({
       ...worker,
       onDeadLetter: () => deadLetters.inc(),

@@ -1,8 +1,8 @@
 import { routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { FlowGate, FlowRules } from '@couponkill/flow';
-import { pingRedis } from '@couponkill/health';
-import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { checkDependencies } from '@couponkill/health';
+import { closeAll, createFunctionKit, type FunctionApp } from '@couponkill/http';
 import { nacosOptionsFrom } from '@couponkill/nacos';
 import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
@@ -13,7 +13,8 @@ import { SoldOutMarks } from './sold-out.js';
 export const FUNCTION_NAME = 'grab-coupon';
 
 export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConfigSchema>): Promise<FunctionApp> {
-  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const kit = createFunctionKit(FUNCTION_NAME);
+  const { logger, metrics, health } = kit;
   const settings = config.current;
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   await assertNoEviction(redis);
@@ -31,13 +32,9 @@ export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConf
     nacos: nacosOptionsFrom(settings.nacos),
     dataId: settings.flow.dataId,
   });
-  health.addCheck('redis', pingRedis(redis));
-  const handler = createHttpFunction({
-    name: FUNCTION_NAME,
+  checkDependencies(health, { redis });
+  const handler = kit.handler({
     authorize: routeGuard(verify),
-    logger,
-    metrics,
-    health,
     routes: grabRoutes({
       verify,
       sale,
@@ -49,9 +46,9 @@ export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConf
   });
   return {
     handler,
-    async close() {
-      rules.close();
-      redis.disconnect();
-    },
+    close: closeAll(
+      () => rules.close(),
+      () => redis.disconnect(),
+    ),
   };
 }

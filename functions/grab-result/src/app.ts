@@ -1,7 +1,7 @@
 import { routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
-import { pingRedis } from '@couponkill/health';
-import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { checkDependencies } from '@couponkill/health';
+import { closeAll, createFunctionKit, type FunctionApp } from '@couponkill/http';
 import { createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { grabResultConfigSchema } from './config.js';
@@ -12,11 +12,12 @@ import { GrabStreams, StreamSlots } from './stream.js';
 export const FUNCTION_NAME = 'grab-result';
 
 export async function createGrabResult(config: ConfigStore<typeof grabResultConfigSchema>): Promise<FunctionApp> {
-  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const kit = createFunctionKit(FUNCTION_NAME);
+  const { metrics, health } = kit;
   const settings = config.current;
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   const verify = verifierFrom(settings.auth);
-  health.addCheck('redis', pingRedis(redis));
+  checkDependencies(health, { redis });
 
   const grabs = new GrabReader(new Sale(redis));
   const streams = new GrabStreams(
@@ -33,20 +34,16 @@ export async function createGrabResult(config: ConfigStore<typeof grabResultConf
     },
     new StreamSlots(redis),
   );
-  const handler = createHttpFunction({
-    name: FUNCTION_NAME,
+  const handler = kit.handler({
     authorize: routeGuard(verify),
-    logger,
-    metrics,
-    health,
     routes: grabResultRoutes({ verify, grabs, streams }),
     maxBodyBytes: 1024,
   });
   return {
     handler,
-    async close() {
-      await streams.close();
-      redis.disconnect();
-    },
+    close: closeAll(
+      () => streams.close(),
+      () => redis.disconnect(),
+    ),
   };
 }

@@ -1,7 +1,7 @@
 import { jobGuard, routeGuard, verifierFrom } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
-import { pingMysql, pingRedis } from '@couponkill/health';
-import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { checkDependencies } from '@couponkill/health';
+import { closeAll, createFunctionKit, type FunctionApp } from '@couponkill/http';
 import { OrderStore } from '@couponkill/orders';
 import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
@@ -12,14 +12,14 @@ import { OrderLifecycle } from './lifecycle.js';
 export const FUNCTION_NAME = 'orders';
 
 export async function createOrders(config: ConfigStore<typeof ordersConfigSchema>): Promise<FunctionApp> {
-  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const kit = createFunctionKit(FUNCTION_NAME);
+  const { metrics, health } = kit;
   const settings = config.current;
   const orders = OrderStore.open(settings.mysqlUrl, settings.orderSharding, undefined, settings.mysqlPool);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   await assertNoEviction(redis);
   const verify = verifierFrom(settings.auth);
-  health.addCheck('redis', pingRedis(redis));
-  for (const [name, pool] of orders.namedPools()) health.addCheck(name, pingMysql(pool));
+  checkDependencies(health, { redis, stores: [orders] });
 
   const lifecycle = new OrderLifecycle(orders, new Sale(redis), {
     expired: metrics.counter('orders_expired_total', 'Orders moved from UNUSED to EXPIRED.'),
@@ -29,12 +29,8 @@ export async function createOrders(config: ConfigStore<typeof ordersConfigSchema
     ),
   });
   const authorizeJob = jobGuard(verify, settings.expiry.jobToken);
-  const handler = createHttpFunction({
-    name: FUNCTION_NAME,
+  const handler = kit.handler({
     authorize: routeGuard(verify, authorizeJob),
-    logger,
-    metrics,
-    health,
     routes: ordersRoutes({
       verify,
       orders,
@@ -47,9 +43,9 @@ export async function createOrders(config: ConfigStore<typeof ordersConfigSchema
   });
   return {
     handler,
-    async close() {
-      await orders.close();
-      redis.disconnect();
-    },
+    close: closeAll(
+      () => orders.close(),
+      () => redis.disconnect(),
+    ),
   };
 }

@@ -1,7 +1,7 @@
 import type { ConfigStore } from '@couponkill/config';
 import { createKafka, ensureTopics, EventProducer, TOPICS } from '@couponkill/events';
-import { pingRedis } from '@couponkill/health';
-import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { checkDependencies } from '@couponkill/health';
+import { createFunctionKit, type FunctionApp } from '@couponkill/http';
 import { createRedis } from '@couponkill/redis';
 import type { outboxRelayConfigSchema } from './config.js';
 import { OutboxRelay } from './relay.js';
@@ -15,7 +15,8 @@ export const FUNCTION_NAME = 'outbox-relay';
 export async function createOutboxRelay(
   config: ConfigStore<typeof outboxRelayConfigSchema>,
 ): Promise<FunctionApp & { relay: OutboxRelay }> {
-  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const kit = createFunctionKit(FUNCTION_NAME);
+  const { logger, metrics } = kit;
   const settings = config.current;
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   const kafka = createKafka({
@@ -81,10 +82,10 @@ export async function createOutboxRelay(
   }, 1000);
   sample.unref();
 
-  health.addCheck('redis', pingRedis(redis));
+  checkDependencies(kit.health, { redis });
   // Kafka being down is not a reason to restart the relay (intents wait in Redis), so it is
   // reported in metrics and logs, not in liveness.
-  const handler = createHttpFunction({ name: FUNCTION_NAME, logger, metrics, health, routes: [] });
+  const handler = kit.handler({ routes: [] });
   return {
     handler,
     relay,

@@ -1,6 +1,6 @@
 import { requireJobToken } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
-import { createFunctionKit, createHttpFunction, type FunctionApp, implement } from '@couponkill/http';
+import { createFunctionKit, type FunctionApp, implement } from '@couponkill/http';
 import type { reconcileConfigSchema } from './config.js';
 import { reconcileContract } from './contract.js';
 import { connectReconcileDeps } from './deps.js';
@@ -10,16 +10,12 @@ export const FUNCTION_NAME = 'reconcile';
 
 /** The job a PingSource calls (`POST /jobs/reconcile`), guarded by a shared job token. */
 export async function createReconcile(config: ConfigStore<typeof reconcileConfigSchema>): Promise<FunctionApp> {
-  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const kit = createFunctionKit(FUNCTION_NAME);
   const deps = await connectReconcileDeps(config);
-  const handler = createHttpFunction({
-    name: FUNCTION_NAME,
+  const handler = kit.handler({
     authorize: async (auth, headers) => {
       if (auth === 'job') requireJobToken(headers, config.current.jobToken);
     },
-    logger,
-    metrics,
-    health,
     routes: [
       implement(reconcileContract, async ({ req, body: input, log }) => {
         requireJobToken(req.headers, config.current.jobToken);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { loadKeyRing } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
-import { pingMysql, pingRedis } from '@couponkill/health';
-import { createFunctionKit, createHttpFunction, type FunctionApp } from '@couponkill/http';
+import { checkDependencies } from '@couponkill/health';
+import { closeAll, createFunctionKit, type FunctionApp } from '@couponkill/http';
 import { createRedis } from '@couponkill/redis';
 import { UserStore } from '@couponkill/users';
 import type { userAuthConfigSchema } from './config.js';
@@ -14,7 +14,8 @@ export const FUNCTION_NAME = 'user-auth';
 
 /** Wires the user-auth function from its configuration: stores, keys, routes, health. */
 export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSchema>): Promise<FunctionApp> {
-  const { logger, metrics, health } = createFunctionKit(FUNCTION_NAME);
+  const kit = createFunctionKit(FUNCTION_NAME);
+  const { health } = kit;
   const settings = config.current;
   if (settings.migrateOnStart) await UserStore.migrate(settings.mysqlUrl, settings.userSharding);
   const users = UserStore.open(settings.mysqlUrl, settings.userSharding, undefined, settings.mysqlPool);
@@ -23,14 +24,9 @@ export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSc
   const lockout = new Lockout(redis, () => config.current.lockout);
   const registerLimiter = new RegisterLimiter(redis, () => config.current.registerLimits);
 
-  health.addCheck('redis', pingRedis(redis));
-  for (const [name, pool] of users.namedPools()) health.addCheck(name, pingMysql(pool));
+  checkDependencies(health, { redis, stores: [users] });
 
-  const handler = createHttpFunction({
-    name: FUNCTION_NAME,
-    logger,
-    metrics,
-    health,
+  const handler = kit.handler({
     routes: userAuthRoutes({
       users,
       keys,
@@ -43,10 +39,10 @@ export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSc
   });
   return {
     handler,
-    async close() {
-      await users.close();
-      redis.disconnect();
-    },
+    close: closeAll(
+      () => users.close(),
+      () => redis.disconnect(),
+    ),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Health } from './health.js';
 import type { Check } from './run-check.js';
 
 // Structural shapes of the clients we probe, so this package depends on none of them.
@@ -8,6 +9,11 @@ export interface RedisPingable {
 
 export interface MysqlQueryable {
   query(sql: string): Promise<unknown>;
+}
+
+/** A store over one or more MySQL pools, each with a name for its readiness check. */
+export interface PooledStore {
+  namedPools(): Iterable<readonly [string, MysqlQueryable]>;
 }
 
 export interface KafkaAdminLike {
@@ -34,4 +40,14 @@ export function kafkaAdminReachable(admin: KafkaAdminLike): Check {
   return async () => {
     await admin.describeCluster();
   };
+}
+
+/** Readiness of what a function cannot serve without: its Redis and every pool of its stores. */
+export function checkDependencies(
+  health: Pick<Health, 'addCheck'>,
+  deps: { readonly redis?: RedisPingable; readonly stores?: readonly PooledStore[] },
+): void {
+  if (deps.redis !== undefined) health.addCheck('redis', pingRedis(deps.redis));
+  for (const store of deps.stores ?? [])
+    for (const [name, pool] of store.namedPools()) health.addCheck(name, pingMysql(pool));
 }

@@ -2,10 +2,12 @@ export { createHealth, type Health, type HealthOptions, type Liveness, type Read
 export { type Check, type CheckResult } from './run-check.js';
 export { safeErrorMessage } from './safe-error.js';
 export {
+  checkDependencies,
   kafkaAdminReachable,
   type KafkaAdminLike,
   type MysqlQueryable,
   pingMysql,
   pingRedis,
+  type PooledStore,
   type RedisPingable,
 } from './checks.js';

@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '@couponkill/logging';
 import { createMetrics, type Metrics } from '@couponkill/metrics';
 import { z } from 'zod';
 
+import { createHttpFunction, type HttpFunctionOptions } from './http-function.js';
 import type { HttpFunction } from './types.js';
 
 /** A wired HTTP function: what `ff.http` registers, and how to release its clients. */
@@ -11,18 +12,35 @@ export interface FunctionApp {
   close(): Promise<void>;
 }
 
+/** How long a readiness check may take, and how long its answer is reused. */
+const HEALTH_CHECK_TIMEOUT_MS = 1000;
+const HEALTH_CACHE_MS = 1000;
+
 /** The logger, metrics registry and health checks every function starts with. */
 export interface FunctionKit {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly health: Health;
+  /** The function's `(req, res)` handler over its routes, with this kit's name, logger, metrics and health. */
+  handler(options: Omit<HttpFunctionOptions, 'name' | 'logger' | 'metrics' | 'health'>): HttpFunction;
 }
 
 export function createFunctionKit(name: string): FunctionKit {
+  const logger = createLogger({ name });
+  const metrics = createMetrics({ service: name });
+  const health = createHealth({ timeoutMs: HEALTH_CHECK_TIMEOUT_MS, cacheMs: HEALTH_CACHE_MS });
   return {
-    logger: createLogger({ name }),
-    metrics: createMetrics({ service: name }),
-    health: createHealth({ timeoutMs: 1000, cacheMs: 1000 }),
+    logger,
+    metrics,
+    health,
+    handler: (options) => createHttpFunction({ name, logger, metrics, health, ...options }),
+  };
+}
+
+/** A `close()` that releases the function's clients one after the other, in the order given. */
+export function closeAll(...steps: ReadonlyArray<() => unknown>): () => Promise<void> {
+  return async () => {
+    for (const step of steps) await step();
   };
 }
 

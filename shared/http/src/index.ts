@@ -14,6 +14,7 @@ export type {
 } from './types.js';
 export {
   clientIp,
+  closeAll,
   createFunctionKit,
   type FunctionApp,
   type FunctionKit,
