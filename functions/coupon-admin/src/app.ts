@@ -10,6 +10,9 @@ import { type CountLiveOrders, couponAdminRoutes } from './handlers.js';
 
 export const FUNCTION_NAME = 'coupon-admin';
 
+/** A coupon's terms and window: well under a kilobyte, with room for long names. */
+const MAX_BODY_BYTES = 4 * 1024;
+
 export interface CouponAdminOptions {
   /** No default on purpose: deleting must never assume a coupon has no orders. */
   readonly countLiveOrders: CountLiveOrders;
@@ -22,14 +25,13 @@ export async function createCouponAdmin(
   options: CouponAdminOptions,
 ): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);
-  const { health } = kit;
   const settings = config.current;
   if (settings.migrateOnStart) await CouponStore.migrate(settings.mysqlUrl, settings.couponsDatabase);
   const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, undefined, settings.mysqlPool);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   await assertNoEviction(redis);
   const verify = verifierFrom(settings.auth);
-  checkDependencies(health, { redis, stores: [coupons] });
+  checkDependencies(kit.health, { redis, stores: [coupons] });
 
   const handler = kit.handler({
     authorize: routeGuard(verify),
@@ -40,13 +42,7 @@ export async function createCouponAdmin(
       countLiveOrders: options.countLiveOrders,
       countHeldOrders: options.countHeldOrders,
     }),
-    maxBodyBytes: 4 * 1024,
+    maxBodyBytes: MAX_BODY_BYTES,
   });
-  return {
-    handler,
-    close: closeAll(
-      () => coupons.close(),
-      () => redis.disconnect(),
-    ),
-  };
+  return { handler, close: closeAll(coupons, redis) };
 }

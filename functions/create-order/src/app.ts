@@ -14,6 +14,9 @@ import { OrderWriter } from './writer.js';
 
 export const FUNCTION_NAME = 'create-order';
 
+/** A grab event delivered by the KafkaSource or its dead-letter sink, or a redrive request. */
+const MAX_BODY_BYTES = 16 * 1024;
+
 /** The order worker's stores and writer, shared by the function and the `make redrive` command. */
 export interface OrderWorker {
   readonly orders: OrderStore;
@@ -58,11 +61,7 @@ export function openOrderWorker(
       replay: (grab) => writer.write(grab),
       orderOf: orderLookup(orders, settings.orderSharding),
     },
-    close: closeAll(
-      () => orders.close(),
-      () => coupons.close(),
-      () => redis.disconnect(),
-    ),
+    close: closeAll(orders, coupons, redis),
   };
 }
 
@@ -102,7 +101,7 @@ export async function createCreateOrder(config: ConfigStore<typeof createOrderCo
         redriven.inc({ outcome: 'kept' }, report.kept.length);
       },
     }),
-    maxBodyBytes: 16 * 1024,
+    maxBodyBytes: MAX_BODY_BYTES,
   });
   return { handler, close: () => worker.close() };
 }

@@ -12,6 +12,9 @@ import { SoldOutMarks } from './sold-out.js';
 
 export const FUNCTION_NAME = 'grab-coupon';
 
+/** A grab is a few hundred bytes; anything larger is refused before it is parsed. */
+const MAX_BODY_BYTES = 1024;
+
 export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConfigSchema>): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);
   const { logger, metrics, health } = kit;
@@ -42,13 +45,7 @@ export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConf
       flow: new FlowGate({ rules, redis, metrics }),
       trustedProxyHops: settings.trustedProxyHops,
     }),
-    maxBodyBytes: 1024,
+    maxBodyBytes: MAX_BODY_BYTES,
   });
-  return {
-    handler,
-    close: closeAll(
-      () => rules.close(),
-      () => redis.disconnect(),
-    ),
-  };
+  return { handler, close: closeAll(rules, redis) };
 }

@@ -11,6 +11,9 @@ import { GrabStreams, StreamSlots } from './stream.js';
 
 export const FUNCTION_NAME = 'grab-result';
 
+/** Its routes are reads; a body is refused before it is parsed. */
+const MAX_BODY_BYTES = 1024;
+
 export async function createGrabResult(config: ConfigStore<typeof grabResultConfigSchema>): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);
   const { metrics, health } = kit;
@@ -37,13 +40,7 @@ export async function createGrabResult(config: ConfigStore<typeof grabResultConf
   const handler = kit.handler({
     authorize: routeGuard(verify),
     routes: grabResultRoutes({ verify, grabs, streams }),
-    maxBodyBytes: 1024,
+    maxBodyBytes: MAX_BODY_BYTES,
   });
-  return {
-    handler,
-    close: closeAll(
-      () => streams.close(),
-      () => redis.disconnect(),
-    ),
-  };
+  return { handler, close: closeAll(streams, redis) };
 }

@@ -11,6 +11,9 @@ import { OrderLifecycle } from './lifecycle.js';
 
 export const FUNCTION_NAME = 'orders';
 
+/** Room for the CloudEvent a scheduler may post to the job; user requests carry no body. */
+const MAX_BODY_BYTES = 4096;
+
 export async function createOrders(config: ConfigStore<typeof ordersConfigSchema>): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);
   const { metrics, health } = kit;
@@ -38,14 +41,7 @@ export async function createOrders(config: ConfigStore<typeof ordersConfigSchema
       authorizeJob,
       expiry: settings.expiry,
     }),
-    // Room for the CloudEvent a scheduler may post to the job; user requests carry no body.
-    maxBodyBytes: 4096,
+    maxBodyBytes: MAX_BODY_BYTES,
   });
-  return {
-    handler,
-    close: closeAll(
-      () => orders.close(),
-      () => redis.disconnect(),
-    ),
-  };
+  return { handler, close: closeAll(orders, redis) };
 }

@@ -12,10 +12,12 @@ import { RegisterLimiter } from './register-limit.js';
 
 export const FUNCTION_NAME = 'user-auth';
 
+/** A registration or login: a username, a password and an email. */
+const MAX_BODY_BYTES = 8 * 1024;
+
 /** Wires the user-auth function from its configuration: stores, keys, routes, health. */
 export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSchema>): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);
-  const { health } = kit;
   const settings = config.current;
   if (settings.migrateOnStart) await UserStore.migrate(settings.mysqlUrl, settings.userSharding);
   const users = UserStore.open(settings.mysqlUrl, settings.userSharding, undefined, settings.mysqlPool);
@@ -24,7 +26,7 @@ export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSc
   const lockout = new Lockout(redis, () => config.current.lockout);
   const registerLimiter = new RegisterLimiter(redis, () => config.current.registerLimits);
 
-  checkDependencies(health, { redis, stores: [users] });
+  checkDependencies(kit.health, { redis, stores: [users] });
 
   const handler = kit.handler({
     routes: userAuthRoutes({
@@ -35,15 +37,9 @@ export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSc
       config: () => config.current,
       openApi: readOpenApi(settings.openApiFile),
     }),
-    maxBodyBytes: 8 * 1024,
+    maxBodyBytes: MAX_BODY_BYTES,
   });
-  return {
-    handler,
-    close: closeAll(
-      () => users.close(),
-      () => redis.disconnect(),
-    ),
-  };
+  return { handler, close: closeAll(users, redis) };
 }
 
 /** Reads the published OpenAPI document once at start; a missing or broken file stops the start. */

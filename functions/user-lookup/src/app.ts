@@ -9,25 +9,21 @@ import { userLookupRoutes } from './handlers.js';
 
 export const FUNCTION_NAME = 'user-lookup';
 
+/** Its routes are reads; a body is refused before it is parsed. */
+const MAX_BODY_BYTES = 1024;
+
 export async function createUserLookup(config: ConfigStore<typeof userLookupConfigSchema>): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);
-  const { health } = kit;
   const settings = config.current;
   const users = UserStore.open(settings.mysqlUrl, settings.userSharding, undefined, settings.mysqlPool);
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   const verify = verifierFrom(settings.auth);
-  checkDependencies(health, { redis, stores: [users] });
+  checkDependencies(kit.health, { redis, stores: [users] });
 
   const handler = kit.handler({
     authorize: routeGuard(verify),
     routes: userLookupRoutes({ verify, users, cache: new UserCache(redis, settings.profileCacheSeconds) }),
-    maxBodyBytes: 1024,
+    maxBodyBytes: MAX_BODY_BYTES,
   });
-  return {
-    handler,
-    close: closeAll(
-      () => users.close(),
-      () => redis.disconnect(),
-    ),
-  };
+  return { handler, close: closeAll(users, redis) };
 }

@@ -37,10 +37,13 @@ export function createFunctionKit(name: string): FunctionKit {
   };
 }
 
+/** A client a function holds: stores and streams close, a Redis client disconnects. */
+export type Releasable = { close(): unknown } | { disconnect(): unknown };
+
 /** A `close()` that releases the function's clients one after the other, in the order given. */
-export function closeAll(...steps: ReadonlyArray<() => unknown>): () => Promise<void> {
+export function closeAll(...clients: readonly Releasable[]): () => Promise<void> {
   return async () => {
-    for (const step of steps) await step();
+    for (const client of clients) await ('close' in client ? client.close() : client.disconnect());
   };
 }
 

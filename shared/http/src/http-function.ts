@@ -27,6 +27,9 @@ export interface HttpFunctionOptions {
   readonly authorize?: (auth: RouteAuth, headers: HttpRequest['headers']) => Promise<void>;
 }
 
+/** The body cap of a function that sets none: larger than any request of the API. */
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
 /** Route label for requests that matched no route: raw paths would explode metric cardinality. */
 const UNMATCHED = 'unmatched';
 const METHOD_LABELS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -39,7 +42,7 @@ type Builtin = (res: HttpResponse) => Promise<void>;
  * an exception escape (functions-framework would answer an unhandled one with a bare 500).
  */
 export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
-  const { logger, metrics, health, maxBodyBytes = 64 * 1024 } = options;
+  const { logger, metrics, health, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
   const routes = compileRoutes(options.routes);
   const baseLog = logger.child({ fn: options.name });
 

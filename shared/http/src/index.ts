@@ -15,6 +15,7 @@ export type {
 export {
   clientIp,
   closeAll,
+  type Releasable,
   createFunctionKit,
   type FunctionApp,
   type FunctionKit,
