@@ -1,4 +1,4 @@
-import { loadConfig } from '@couponkill/config';
+import { configLoader } from '@couponkill/config';
 import { RECONCILE_STORES_ENV, reconcileConfigSchema } from '@couponkill/fn-reconcile/config';
 import { OUTBOX_REGISTRY } from '@couponkill/sale';
 import { z } from 'zod';
@@ -36,28 +36,18 @@ export const operatorConfigSchema = reconcileConfigSchema.omit({ jobToken: true 
 
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 
-export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
-    {
-      name: 'operator',
-      schema: operatorConfigSchema,
-      fileEnv: 'CONFIG_FILE',
-      env: {
-        ...RECONCILE_STORES_ENV,
-        WATCH_NAMESPACE: 'watchNamespace',
-        LEASE_NAMESPACE: 'leaseNamespace',
-        LEASE_NAME: 'leaseName',
-        POD_NAME: 'identity',
-        REFRESH_MS: 'refreshMs',
-        POLL_MS: 'pollMs',
-        PORT: 'port',
-        NACOS_SERVER_ADDR: 'nacos.serverAddr',
-        NACOS_NAMESPACE: 'nacos.namespace',
-        NACOS_USERNAME: 'nacos.username',
-        NACOS_PASSWORD: 'nacos.password',
-        FLOW_RULES_DATA_ID: 'flowRulesDataId',
-      },
-    },
-    { env },
-  );
-}
+export const loadOperatorConfig = configLoader('operator', operatorConfigSchema, {
+  ...RECONCILE_STORES_ENV,
+  WATCH_NAMESPACE: 'watchNamespace',
+  LEASE_NAMESPACE: 'leaseNamespace',
+  LEASE_NAME: 'leaseName',
+  POD_NAME: 'identity',
+  REFRESH_MS: 'refreshMs',
+  POLL_MS: 'pollMs',
+  PORT: 'port',
+  NACOS_SERVER_ADDR: 'nacos.serverAddr',
+  NACOS_NAMESPACE: 'nacos.namespace',
+  NACOS_USERNAME: 'nacos.username',
+  NACOS_PASSWORD: 'nacos.password',
+  FLOW_RULES_DATA_ID: 'flowRulesDataId',
+});

@@ -1,12 +1,12 @@
 import { jobTokenSchema, VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
-import { loadConfig } from '@couponkill/config';
-import { MYSQL_POOL_ENV, mysqlPoolSchema } from '@couponkill/db';
+import { configLoader } from '@couponkill/config';
+import { MYSQL_ENV, mysqlPoolSchema, mysqlUrlSchema } from '@couponkill/db';
 import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const createOrderConfigSchema = z.object({
-  mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  mysqlUrl: mysqlUrlSchema,
   /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
   mysqlPool: mysqlPoolSchema.prefault({}),
   couponsDatabase: z.string().default('couponkill_coupons'),
@@ -33,24 +33,13 @@ export const createOrderConfigSchema = z.object({
 });
 export type CreateOrderConfig = z.output<typeof createOrderConfigSchema>;
 
-export function loadCreateOrderConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
-    {
-      name: 'create-order',
-      schema: createOrderConfigSchema,
-      fileEnv: 'CONFIG_FILE',
-      env: {
-        MYSQL_URL: 'mysqlUrl',
-        ...MYSQL_POOL_ENV,
-        COUPONS_DATABASE: 'couponsDatabase',
-        ...REDIS_ENV,
-        MIGRATE_ON_START: 'migrateOnStart',
-        ORDER_BATCH_MAX_ITEMS: 'batch.maxItems',
-        ORDER_BATCH_MAX_WAIT_MS: 'batch.maxWaitMs',
-        ...VERIFIER_ENV,
-        JOB_TOKEN: 'jobToken',
-      },
-    },
-    { env },
-  );
-}
+export const loadCreateOrderConfig = configLoader('create-order', createOrderConfigSchema, {
+  ...MYSQL_ENV,
+  COUPONS_DATABASE: 'couponsDatabase',
+  ...REDIS_ENV,
+  MIGRATE_ON_START: 'migrateOnStart',
+  ORDER_BATCH_MAX_ITEMS: 'batch.maxItems',
+  ORDER_BATCH_MAX_WAIT_MS: 'batch.maxWaitMs',
+  ...VERIFIER_ENV,
+  JOB_TOKEN: 'jobToken',
+});

@@ -1,5 +1,5 @@
 import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
-import { loadConfig } from '@couponkill/config';
+import { configLoader } from '@couponkill/config';
 import { FLOW_RULES_DATA_ID } from '@couponkill/flow';
 import { NACOS_ENV, nacosSettingsSchema } from '@couponkill/nacos';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
@@ -35,24 +35,14 @@ export const grabCouponConfigSchema = z.object({
   outboxCap: z.number().int().min(1000).default(1_000_000),
 });
 
-export function loadGrabCouponConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
-    {
-      name: 'grab-coupon',
-      schema: grabCouponConfigSchema,
-      fileEnv: 'CONFIG_FILE',
-      env: {
-        ...REDIS_ENV,
-        ...VERIFIER_ENV,
-        ...NACOS_ENV,
-        FLOW_RULES_FILE: 'flow.rulesFile',
-        FLOW_RULES_DATA_ID: 'flow.dataId',
-        TRUSTED_PROXY_HOPS: 'trustedProxyHops',
-        SOLD_OUT_MARK_MS: 'soldOutMarkMs',
-        GRAB_DEADLINE_MS: 'grabDeadlineMs',
-        OUTBOX_CAP: 'outboxCap',
-      },
-    },
-    { env },
-  );
-}
+export const loadGrabCouponConfig = configLoader('grab-coupon', grabCouponConfigSchema, {
+  ...REDIS_ENV,
+  ...VERIFIER_ENV,
+  ...NACOS_ENV,
+  FLOW_RULES_FILE: 'flow.rulesFile',
+  FLOW_RULES_DATA_ID: 'flow.dataId',
+  TRUSTED_PROXY_HOPS: 'trustedProxyHops',
+  SOLD_OUT_MARK_MS: 'soldOutMarkMs',
+  GRAB_DEADLINE_MS: 'grabDeadlineMs',
+  OUTBOX_CAP: 'outboxCap',
+});

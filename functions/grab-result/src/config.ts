@@ -1,5 +1,5 @@
 import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
-import { loadConfig } from '@couponkill/config';
+import { configLoader } from '@couponkill/config';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
@@ -21,20 +21,10 @@ export const grabResultConfigSchema = z.object({
 });
 export type GrabResultConfig = z.output<typeof grabResultConfigSchema>;
 
-export function loadGrabResultConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
-    {
-      name: 'grab-result',
-      schema: grabResultConfigSchema,
-      fileEnv: 'CONFIG_FILE',
-      env: {
-        ...REDIS_ENV,
-        ...VERIFIER_ENV,
-        SSE_MAX_SECONDS: 'sse.maxSeconds',
-        SSE_POLL_MS: 'sse.pollMs',
-        SSE_MAX_STREAMS_PER_USER: 'sse.maxStreamsPerUser',
-      },
-    },
-    { env },
-  );
-}
+export const loadGrabResultConfig = configLoader('grab-result', grabResultConfigSchema, {
+  ...REDIS_ENV,
+  ...VERIFIER_ENV,
+  SSE_MAX_SECONDS: 'sse.maxSeconds',
+  SSE_POLL_MS: 'sse.pollMs',
+  SSE_MAX_STREAMS_PER_USER: 'sse.maxStreamsPerUser',
+});

@@ -1,12 +1,12 @@
 import { jobTokenSchema, VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
-import { loadConfig } from '@couponkill/config';
-import { MYSQL_POOL_ENV, mysqlPoolSchema } from '@couponkill/db';
+import { configLoader } from '@couponkill/config';
+import { MYSQL_ENV, mysqlPoolSchema, mysqlUrlSchema } from '@couponkill/db';
 import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const ordersConfigSchema = z.object({
-  mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  mysqlUrl: mysqlUrlSchema,
   /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
   mysqlPool: mysqlPoolSchema.prefault({}),
   /** The same layout create-order writes with (CONFIG_FILE, like the other functions' sharding). */
@@ -29,21 +29,10 @@ export const ordersConfigSchema = z.object({
 });
 export type OrdersConfig = z.output<typeof ordersConfigSchema>;
 
-export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
-    {
-      name: 'orders',
-      schema: ordersConfigSchema,
-      fileEnv: 'CONFIG_FILE',
-      env: {
-        MYSQL_URL: 'mysqlUrl',
-        ...MYSQL_POOL_ENV,
-        ...REDIS_ENV,
-        ...VERIFIER_ENV,
-        JOB_TOKEN: 'expiry.jobToken',
-        EXPIRE_BATCH_LIMIT: 'expiry.batchLimit',
-      },
-    },
-    { env },
-  );
-}
+export const loadOrdersConfig = configLoader('orders', ordersConfigSchema, {
+  ...MYSQL_ENV,
+  ...REDIS_ENV,
+  ...VERIFIER_ENV,
+  JOB_TOKEN: 'expiry.jobToken',
+  EXPIRE_BATCH_LIMIT: 'expiry.batchLimit',
+});

@@ -1,15 +1,12 @@
 import { hostname } from 'node:os';
-import { loadConfig } from '@couponkill/config';
-import { KAFKA_SECURITY_ENV, kafkaSecuritySchema } from '@couponkill/events';
+import { configLoader } from '@couponkill/config';
+import { KAFKA_SECURITY_ENV, kafkaBrokersSchema, kafkaSecuritySchema } from '@couponkill/events';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const outboxRelayConfigSchema = z.object({
   redis: redisOptionsSchema.prefault({}),
-  kafkaBrokers: z
-    .array(z.string().regex(/^[^:\s]+:\d+$/))
-    .min(1)
-    .default(['127.0.0.1:9092']),
+  kafkaBrokers: kafkaBrokersSchema,
   /** TLS and SASL to the brokers (the chart's `kafka.sasl` / `kafka.tls`). */
   kafkaSecurity: kafkaSecuritySchema,
   /** Create the topic at start (local runs); clusters create topics with an init Job. */
@@ -28,27 +25,17 @@ export const outboxRelayConfigSchema = z.object({
   pruneIntervalMs: z.number().int().min(1000).default(30_000),
 });
 
-export function loadOutboxRelayConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
-    {
-      name: 'outbox-relay',
-      schema: outboxRelayConfigSchema,
-      fileEnv: 'CONFIG_FILE',
-      env: {
-        ...REDIS_ENV,
-        ...KAFKA_SECURITY_ENV,
-        KAFKA_BROKERS: 'kafkaBrokers',
-        CREATE_TOPICS: 'createTopics',
-        TOPIC_PARTITIONS: 'topicPartitions',
-        RELAY_CONSUMER: 'consumer',
-        RELAY_BATCH_SIZE: 'batchSize',
-        RELAY_IDLE_MS: 'idleMs',
-        RELAY_CLAIM_IDLE_MS: 'claimIdleMs',
-        RELAY_BLOCK_MS: 'blockMs',
-        RELAY_REGISTRY_REFRESH_MS: 'registryRefreshMs',
-        RELAY_PRUNE_INTERVAL_MS: 'pruneIntervalMs',
-      },
-    },
-    { env },
-  );
-}
+export const loadOutboxRelayConfig = configLoader('outbox-relay', outboxRelayConfigSchema, {
+  ...REDIS_ENV,
+  ...KAFKA_SECURITY_ENV,
+  KAFKA_BROKERS: 'kafkaBrokers',
+  CREATE_TOPICS: 'createTopics',
+  TOPIC_PARTITIONS: 'topicPartitions',
+  RELAY_CONSUMER: 'consumer',
+  RELAY_BATCH_SIZE: 'batchSize',
+  RELAY_IDLE_MS: 'idleMs',
+  RELAY_CLAIM_IDLE_MS: 'claimIdleMs',
+  RELAY_BLOCK_MS: 'blockMs',
+  RELAY_REGISTRY_REFRESH_MS: 'registryRefreshMs',
+  RELAY_PRUNE_INTERVAL_MS: 'pruneIntervalMs',
+});

@@ -1,13 +1,13 @@
 import { jobTokenSchema } from '@couponkill/auth';
-import { loadConfig } from '@couponkill/config';
-import { MYSQL_POOL_ENV, mysqlPoolSchemaWith } from '@couponkill/db';
-import { KAFKA_SECURITY_ENV, kafkaSecuritySchema, TOPICS } from '@couponkill/events';
+import { configLoader } from '@couponkill/config';
+import { MYSQL_ENV, mysqlPoolSchemaWith, mysqlUrlSchema } from '@couponkill/db';
+import { KAFKA_SECURITY_ENV, kafkaBrokersSchema, kafkaSecuritySchema, TOPICS } from '@couponkill/events';
 import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const reconcileConfigSchema = z.object({
-  mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  mysqlUrl: mysqlUrlSchema,
   /**
    * Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up.
    * A statement may take longer than a request's: a check reads every order of a coupon.
@@ -16,10 +16,7 @@ export const reconcileConfigSchema = z.object({
   couponsDatabase: z.string().default('couponkill_coupons'),
   orderSharding: orderShardingSchema.prefault({}),
   redis: redisOptionsSchema.prefault({}),
-  kafkaBrokers: z
-    .array(z.string().regex(/^[^:\s]+:\d+$/))
-    .min(1)
-    .default(['127.0.0.1:9092']),
+  kafkaBrokers: kafkaBrokersSchema,
   /** TLS / SASL towards the brokers (PLAINTEXT when unset). */
   kafkaSecurity: kafkaSecuritySchema,
   /** The order worker's consumer group and topic, whose lag counts as "in flight". */
@@ -31,8 +28,7 @@ export const reconcileConfigSchema = z.object({
 
 /** Where reconciliation finds the stores it compares; the operator reads the same variables. */
 export const RECONCILE_STORES_ENV = {
-  MYSQL_URL: 'mysqlUrl',
-  ...MYSQL_POOL_ENV,
+  ...MYSQL_ENV,
   COUPONS_DATABASE: 'couponsDatabase',
   ...REDIS_ENV,
   KAFKA_BROKERS: 'kafkaBrokers',
@@ -41,14 +37,7 @@ export const RECONCILE_STORES_ENV = {
   GRAB_TOPIC: 'topic',
 } as const;
 
-export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
-    {
-      name: 'reconcile',
-      schema: reconcileConfigSchema,
-      fileEnv: 'CONFIG_FILE',
-      env: { ...RECONCILE_STORES_ENV, JOB_TOKEN: 'jobToken' },
-    },
-    { env },
-  );
-}
+export const loadReconcileConfig = configLoader('reconcile', reconcileConfigSchema, {
+  ...RECONCILE_STORES_ENV,
+  JOB_TOKEN: 'jobToken',
+});

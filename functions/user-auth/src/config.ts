@@ -1,5 +1,5 @@
-import { loadConfig } from '@couponkill/config';
-import { MYSQL_POOL_ENV, mysqlPoolSchema } from '@couponkill/db';
+import { configLoader } from '@couponkill/config';
+import { MYSQL_ENV, mysqlPoolSchema, mysqlUrlSchema } from '@couponkill/db';
 import { signingKeysSchema } from '@couponkill/auth';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { scryptParamsSchema, userShardingSchema } from '@couponkill/users';
@@ -17,7 +17,7 @@ function bucketSchema(defaults: { ratePerSecond: number; burst: number }) {
 }
 
 export const userAuthConfigSchema = z.object({
-  mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  mysqlUrl: mysqlUrlSchema,
   /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
   mysqlPool: mysqlPoolSchema.prefault({}),
   redis: redisOptionsSchema.prefault({}),
@@ -57,26 +57,15 @@ export const userAuthConfigSchema = z.object({
 });
 export type UserAuthConfig = z.output<typeof userAuthConfigSchema>;
 
-export function loadUserAuthConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
-    {
-      name: 'user-auth',
-      schema: userAuthConfigSchema,
-      fileEnv: 'CONFIG_FILE',
-      env: {
-        MYSQL_URL: 'mysqlUrl',
-        ...MYSQL_POOL_ENV,
-        ...REDIS_ENV,
-        MIGRATE_ON_START: 'migrateOnStart',
-        AUTH_ISSUER: 'auth.issuer',
-        AUTH_AUDIENCE: 'auth.audience',
-        AUTH_TOKEN_TTL_SECONDS: 'auth.tokenTtlSeconds',
-        AUTH_SIGNING_KEYS: 'auth.signingKeys',
-        TRUSTED_PROXY_HOPS: 'trustedProxyHops',
-        OPENAPI_FILE: 'openApiFile',
-        PASSWORD_SCRYPT_LOG_N: 'passwordHashing.logN',
-      },
-    },
-    { env },
-  );
-}
+export const loadUserAuthConfig = configLoader('user-auth', userAuthConfigSchema, {
+  ...MYSQL_ENV,
+  ...REDIS_ENV,
+  MIGRATE_ON_START: 'migrateOnStart',
+  AUTH_ISSUER: 'auth.issuer',
+  AUTH_AUDIENCE: 'auth.audience',
+  AUTH_TOKEN_TTL_SECONDS: 'auth.tokenTtlSeconds',
+  AUTH_SIGNING_KEYS: 'auth.signingKeys',
+  TRUSTED_PROXY_HOPS: 'trustedProxyHops',
+  OPENAPI_FILE: 'openApiFile',
+  PASSWORD_SCRYPT_LOG_N: 'passwordHashing.logN',
+});

@@ -1,12 +1,12 @@
 import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
-import { loadConfig } from '@couponkill/config';
-import { MYSQL_POOL_ENV, mysqlPoolSchema } from '@couponkill/db';
+import { configLoader } from '@couponkill/config';
+import { MYSQL_ENV, mysqlPoolSchema, mysqlUrlSchema } from '@couponkill/db';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { userShardingSchema } from '@couponkill/users';
 import { z } from 'zod';
 
 export const userLookupConfigSchema = z.object({
-  mysqlUrl: z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306'),
+  mysqlUrl: mysqlUrlSchema,
   /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
   mysqlPool: mysqlPoolSchema.prefault({}),
   redis: redisOptionsSchema.prefault({}),
@@ -16,19 +16,8 @@ export const userLookupConfigSchema = z.object({
 });
 export type UserLookupConfig = z.output<typeof userLookupConfigSchema>;
 
-export function loadUserLookupConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
-    {
-      name: 'user-lookup',
-      schema: userLookupConfigSchema,
-      fileEnv: 'CONFIG_FILE',
-      env: {
-        MYSQL_URL: 'mysqlUrl',
-        ...MYSQL_POOL_ENV,
-        ...REDIS_ENV,
-        ...VERIFIER_ENV,
-      },
-    },
-    { env },
-  );
-}
+export const loadUserLookupConfig = configLoader('user-lookup', userLookupConfigSchema, {
+  ...MYSQL_ENV,
+  ...REDIS_ENV,
+  ...VERIFIER_ENV,
+});

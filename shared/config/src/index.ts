@@ -1,6 +1,8 @@
 export { ConfigError, loadOrExit } from './errors.js';
 export {
   type ApplyResult,
+  CONFIG_FILE_ENV,
+  configLoader,
   ConfigStore,
   type ConfigSpec,
   type LayerName,

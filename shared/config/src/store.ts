@@ -175,3 +175,18 @@ export function parseConfigDocument(text: string): { ok: true; data: Plain } | {
     return { ok: false, reason: (err as Error).message.split('\n')[0] ?? 'invalid YAML' };
   }
 }
+
+/** The variable that names a program's config file (YAML or JSON), for every function and the operator. */
+export const CONFIG_FILE_ENV = 'CONFIG_FILE';
+
+/**
+ * The config loader of one program: schema defaults < the file named by `CONFIG_FILE` < the
+ * environment variables of `env` (variable → dotted key).
+ */
+export function configLoader<S extends z.ZodType>(
+  name: string,
+  schema: S,
+  env: Readonly<Record<string, string>>,
+): (processEnv?: NodeJS.ProcessEnv) => ConfigStore<S> {
+  return (processEnv = process.env) => loadConfig({ name, schema, fileEnv: CONFIG_FILE_ENV, env }, { env: processEnv });
+}

@@ -51,6 +51,12 @@ export const MYSQL_POOL_ENV = {
   MYSQL_CONNECT_TIMEOUT_MS: 'mysqlPool.connectTimeoutMs',
 } as const;
 
+/** Where a program's MySQL server is (the databases are named by its sharding or store settings). */
+export const mysqlUrlSchema = z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306');
+
+/** The environment variables of a program's `mysqlUrl` and `mysqlPool` settings. */
+export const MYSQL_ENV = { MYSQL_URL: 'mysqlUrl', ...MYSQL_POOL_ENV } as const;
+
 export interface DbOptions extends Partial<MysqlPoolSettings> {
   /** `mysql://user:password@host:port/database` */
   readonly url: string;

@@ -21,4 +21,10 @@ export {
   type PartitionLag,
   type ReceivedEvent,
 } from './kafka.js';
-export { KAFKA_SECURITY_ENV, type KafkaSecurity, kafkajsSecurity, kafkaSecuritySchema } from './security.js';
+export {
+  KAFKA_SECURITY_ENV,
+  kafkaBrokersSchema,
+  type KafkaSecurity,
+  kafkajsSecurity,
+  kafkaSecuritySchema,
+} from './security.js';

@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { z } from 'zod';
 
+/** The bootstrap brokers, `host:port` each. */
+export const kafkaBrokersSchema = z
+  .array(z.string().regex(/^[^:\s]+:\d+$/))
+  .min(1)
+  .default(['127.0.0.1:9092']);
+
 /**
  * How a client authenticates to and encrypts its connections with the brokers: TLS (an SSL or
  * SASL_SSL listener) and SASL (SCRAM or PLAIN; over a listener without TLS, SASL authenticates
