@@ -25,8 +25,8 @@ export interface StreamStats {
 }
 
 /**
- * Takes a stream slot of a user: expired leases are dropped, then a lease ending at `ARGV[2]` ms
- * from now is added unless the user already holds `ARGV[1]`. Leases (not counters) so that a
+ * Takes a stream slot of a user: expired leases are dropped, then a lease ending `lease ms` from
+ * now is added unless the user already holds `limit`. Leases (not counters) so that a
  * stream of an instance that crashed stops counting once it would have timed out anyway.
  * KEYS: the user's lease set   ARGV: limit, lease ms, lease id
  * Returns 0 when taken, otherwise the ms until the oldest lease runs out.
@@ -36,13 +36,15 @@ const TAKE_SLOT = {
   lua: `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local leases_key = KEYS[1]
+local limit, lease_ms, lease_id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+redis.call('ZREMRANGEBYSCORE', leases_key, '-inf', now)
+if redis.call('ZCARD', leases_key) >= limit then
+  local oldest = redis.call('ZRANGE', leases_key, 0, 0, 'WITHSCORES')
   return math.max(1, tonumber(oldest[2]) - now)
 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+redis.call('ZADD', leases_key, now + lease_ms, lease_id)
+redis.call('PEXPIRE', leases_key, lease_ms)
 return 0`,
 };
 

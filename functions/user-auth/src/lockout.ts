@@ -21,14 +21,16 @@ export interface LockoutPolicy {
 const RESERVE = {
   keys: 2,
   lua: `
-local locked = redis.call('PTTL', KEYS[2])
+local attempts_key, lock_key = KEYS[1], KEYS[2]
+local window_seconds, lock_seconds, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local locked = redis.call('PTTL', lock_key)
 if locked > 0 then return locked end
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
-if n > tonumber(ARGV[3]) then
-  redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[2]))
-  redis.call('DEL', KEYS[1])
-  return tonumber(ARGV[2]) * 1000
+local n = redis.call('INCR', attempts_key)
+if n == 1 then redis.call('EXPIRE', attempts_key, window_seconds) end
+if n > limit then
+  redis.call('SET', lock_key, '1', 'EX', lock_seconds)
+  redis.call('DEL', attempts_key)
+  return lock_seconds * 1000
 end
 return 0`,
 };
@@ -37,8 +39,9 @@ return 0`,
 const RELEASE = {
   keys: 1,
   lua: `
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n > 1 then redis.call('DECR', KEYS[1]) elseif n == 1 then redis.call('DEL', KEYS[1]) end
+local attempts_key = KEYS[1]
+local n = tonumber(redis.call('GET', attempts_key) or '0')
+if n > 1 then redis.call('DECR', attempts_key) elseif n == 1 then redis.call('DEL', attempts_key) end
 return 0`,
 };
 

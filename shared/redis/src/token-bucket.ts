@@ -51,10 +51,11 @@ export const TAKE_TOKEN: LuaScript = {
   lua: `
 ${TOKEN_BUCKET_LUA}
 ${PRECISE_NOW_LUA}
-local rate = tonumber(ARGV[1])
-local wait, tat = bucket_wait(KEYS[1], now, rate, tonumber(ARGV[2]))
+local bucket_key = KEYS[1]
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local wait, tat = bucket_wait(bucket_key, now, rate, burst)
 if wait > 0 then return math.ceil(wait) end
-bucket_take(KEYS[1], now, rate, tat)
+bucket_take(bucket_key, now, rate, tat)
 return 0`,
 };
 

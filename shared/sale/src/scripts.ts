@@ -36,15 +36,22 @@ export const GRAB = {
   lua: `
 ${TOKEN_BUCKET_LUA}
 ${NOW}
+local meta_key, stock_key, holders_key, seqs_key, outbox_key, record_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local queued_key = KEYS[10]
+local user_id, grab_id, attempt_id, outbox_cap, traceparent = ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6]
+-- The three buckets, in the order of a RATE_LIMITED reply: the coupon's, this user's, this address's.
+local bucket_keys = {KEYS[7], KEYS[8], KEYS[9]}
+local bucket_rates = {ARGV[7], ARGV[9], ARGV[11]}
+local bucket_bursts = {ARGV[8], ARGV[10], ARGV[12]}
 local deadline = tonumber(ARGV[4])
 if deadline > 0 and now > deadline then return {'EXPIRED', 0, 0, 0} end
-local record = redis.call('HMGET', KEYS[6], 'status', 'userId', 'seq', 'acceptedAt')
+local record = redis.call('HMGET', record_key, 'status', 'userId', 'seq', 'acceptedAt')
 if record[1] then
-  if record[2] ~= ARGV[1] then return {'NOT_FOUND', 0, 0, 0} end
+  if record[2] ~= user_id then return {'NOT_FOUND', 0, 0, 0} end
   if record[1] ~= 'VOID' then return {'EXISTING', tonumber(record[3]), tonumber(record[4]), -1} end
-  if redis.call('HEXISTS', KEYS[6], 'void:' .. ARGV[3]) == 1 then return {'VOIDED', 0, 0, 0} end
+  if redis.call('HEXISTS', record_key, 'void:' .. attempt_id) == 1 then return {'VOIDED', 0, 0, 0} end
 end
-local meta = redis.call('HMGET', KEYS[1], 'status', 'limit', 'start_ms', 'end_ms', 'paused_until')
+local meta = redis.call('HMGET', meta_key, 'status', 'limit', 'start_ms', 'end_ms', 'paused_until')
 if not meta[1] then return {'NOT_FOUND', 0, 0, 0} end
 if meta[1] ~= 'active' then return {'INACTIVE', 0, 0, 0} end
 local paused_until = tonumber(meta[5] or '0')
@@ -52,13 +59,13 @@ if paused_until > now then return {'PAUSED', paused_until - now, 0, 0} end
 local start_ms, end_ms = tonumber(meta[3]), tonumber(meta[4])
 if start_ms > 0 and now < start_ms then return {'NOT_STARTED', start_ms - now, 0, 0} end
 if end_ms > 0 and now >= end_ms then return {'ENDED', 0, 0, 0} end
-if ARGV[7] ~= '0' or ARGV[9] ~= '0' or ARGV[11] ~= '0' then
+if bucket_rates[1] ~= '0' or bucket_rates[2] ~= '0' or bucket_rates[3] ~= '0' then
   local fnow = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
   local waits, tats, limited = {0, 0, 0}, {}, false
   for i = 1, 3 do
-    local rate = tonumber(ARGV[5 + i * 2])
+    local rate = tonumber(bucket_rates[i])
     if rate > 0 then
-      local wait, tat = bucket_wait(KEYS[6 + i], fnow, rate, tonumber(ARGV[6 + i * 2]))
+      local wait, tat = bucket_wait(bucket_keys[i], fnow, rate, tonumber(bucket_bursts[i]))
       if wait > 0 then
         waits[i] = math.ceil(wait)
         limited = true
@@ -68,49 +75,43 @@ if ARGV[7] ~= '0' or ARGV[9] ~= '0' or ARGV[11] ~= '0' then
   end
   if limited then return {'RATE_LIMITED', waits[1], waits[2], waits[3]} end
   for i = 1, 3 do
-    if tats[i] then bucket_take(KEYS[6 + i], fnow, tonumber(ARGV[5 + i * 2]), tats[i]) end
+    if tats[i] then bucket_take(bucket_keys[i], fnow, tonumber(bucket_rates[i]), tats[i]) end
   end
 end
-local held = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
+local held = tonumber(redis.call('HGET', holders_key, user_id) or '0')
 if held >= tonumber(meta[2]) then return {'LIMIT_REACHED', 0, 0, 0} end
-local stock = tonumber(redis.call('GET', KEYS[2]) or '0')
+local stock = tonumber(redis.call('GET', stock_key) or '0')
 if stock <= 0 then return {'SOLD_OUT', 0, 0, 0} end
-if redis.call('XLEN', KEYS[5]) >= tonumber(ARGV[5]) then return {'BACKLOGGED', 0, 0, 0} end
-redis.call('DECR', KEYS[2])
-redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
-redis.call('INCR', KEYS[10])
-redis.call('HINCRBY', KEYS[1], 'ver', 1)
-local seq = redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
-if ARGV[6] ~= '' then
-  redis.call('XADD', KEYS[5], '*', 'grabId', ARGV[2], 'userId', ARGV[1], 'seq', seq, 'acceptedAt', now, 'traceparent', ARGV[6])
+if redis.call('XLEN', outbox_key) >= tonumber(outbox_cap) then return {'BACKLOGGED', 0, 0, 0} end
+redis.call('DECR', stock_key)
+redis.call('HINCRBY', holders_key, user_id, 1)
+redis.call('INCR', queued_key)
+redis.call('HINCRBY', meta_key, 'ver', 1)
+local seq = redis.call('HINCRBY', seqs_key, user_id, 1)
+if traceparent ~= '' then
+  redis.call('XADD', outbox_key, '*', 'grabId', grab_id, 'userId', user_id, 'seq', seq, 'acceptedAt', now, 'traceparent', traceparent)
 else
-  redis.call('XADD', KEYS[5], '*', 'grabId', ARGV[2], 'userId', ARGV[1], 'seq', seq, 'acceptedAt', now)
+  redis.call('XADD', outbox_key, '*', 'grabId', grab_id, 'userId', user_id, 'seq', seq, 'acceptedAt', now)
 end
 -- No expiry while QUEUED: the record is what the order worker, a cancel and reconciliation find
 -- the grab by; it gets one once settled.
-redis.call('HSET', KEYS[6], 'userId', ARGV[1], 'status', 'QUEUED', 'seq', seq, 'acceptedAt', now)
-redis.call('PERSIST', KEYS[6])
+redis.call('HSET', record_key, 'userId', user_id, 'status', 'QUEUED', 'seq', seq, 'acceptedAt', now)
+redis.call('PERSIST', record_key)
 return {'OK', seq, now, stock - 1}`,
 };
 
-/**
- * Settles the fate of a grab whose GRAB command got no answer in time: if the grab record
- * exists, the grab was taken (answered from the record); otherwise a VOID record is left that
- * turns this attempt's command away should it still arrive (see GRAB), so "nothing was taken"
- * stays true. Runs on the same connection after the GRAB, so it also sees a GRAB still queued.
- * KEYS: grab record   ARGV: userId, attempt id, void record TTL ms
- * Returns { 'TAKEN', seq, acceptedAt, status } or { 'VOID', 0, 0, '' }.
- */
 export const FENCE = {
   keys: 1,
   lua: `
-local record = redis.call('HMGET', KEYS[1], 'status', 'userId', 'seq', 'acceptedAt')
-if record[1] and record[1] ~= 'VOID' and record[2] == ARGV[1] then
+local record_key = KEYS[1]
+local user_id, attempt_id, void_ttl_ms = ARGV[1], ARGV[2], ARGV[3]
+local record = redis.call('HMGET', record_key, 'status', 'userId', 'seq', 'acceptedAt')
+if record[1] and record[1] ~= 'VOID' and record[2] == user_id then
   return {'TAKEN', tonumber(record[3]), tonumber(record[4]), record[1]}
 end
-if record[1] and record[2] ~= ARGV[1] then return {'VOID', 0, 0, ''} end
-redis.call('HSET', KEYS[1], 'status', 'VOID', 'userId', ARGV[1], 'void:' .. ARGV[2], '1')
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+if record[1] and record[2] ~= user_id then return {'VOID', 0, 0, ''} end
+redis.call('HSET', record_key, 'status', 'VOID', 'userId', user_id, 'void:' .. attempt_id, '1')
+if redis.call('PTTL', record_key) < tonumber(void_ttl_ms) then redis.call('PEXPIRE', record_key, void_ttl_ms) end
 return {'VOID', 0, 0, ''}`,
 };
 
@@ -127,26 +128,28 @@ return {'VOID', 0, 0, ''}`,
 export const RELEASE = {
   keys: 5,
   lua: `
-local record = redis.call('HMGET', KEYS[3], 'status', 'userId', 'orderId')
-if record[2] ~= ARGV[1] then return 0 end
+local stock_key, holders_key, record_key, queued_key, meta_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local user_id, expected, status, reason, order_id, record_ttl_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local record = redis.call('HMGET', record_key, 'status', 'userId', 'orderId')
+if record[2] ~= user_id then return 0 end
 local was = record[1]
-if ARGV[2] == 'SUCCEEDED' then
+if expected == 'SUCCEEDED' then
   if was == 'SUCCEEDED' then
-    if record[3] ~= ARGV[5] then return 0 end
+    if record[3] ~= order_id then return 0 end
   elseif was ~= 'QUEUED' then
     return 0
   end
-elseif was ~= ARGV[2] then
+elseif was ~= expected then
   return 0
 end
-redis.call('INCR', KEYS[1])
-local held = redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
-if held <= 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
-if was == 'QUEUED' and redis.call('DECR', KEYS[4]) < 0 then redis.call('SET', KEYS[4], 0) end
-if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HINCRBY', KEYS[5], 'ver', 1) end
-redis.call('HSET', KEYS[3], 'status', ARGV[3], 'reason', ARGV[4])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], 'orderId', ARGV[5]) end
-if redis.call('PTTL', KEYS[3]) < 0 then redis.call('PEXPIRE', KEYS[3], ARGV[6]) end
+redis.call('INCR', stock_key)
+local held = redis.call('HINCRBY', holders_key, user_id, -1)
+if held <= 0 then redis.call('HDEL', holders_key, user_id) end
+if was == 'QUEUED' and redis.call('DECR', queued_key) < 0 then redis.call('SET', queued_key, 0) end
+if redis.call('EXISTS', meta_key) == 1 then redis.call('HINCRBY', meta_key, 'ver', 1) end
+redis.call('HSET', record_key, 'status', status, 'reason', reason)
+if order_id ~= '' then redis.call('HSET', record_key, 'orderId', order_id) end
+if redis.call('PTTL', record_key) < 0 then redis.call('PEXPIRE', record_key, record_ttl_ms) end
 return 1`,
 };
 
@@ -160,16 +163,18 @@ return 1`,
 export const SUCCEED = {
   keys: 3,
   lua: `
-local record = redis.call('HMGET', KEYS[1], 'status', 'userId', 'orderId')
-if record[2] ~= ARGV[3] then return -1 end
+local record_key, queued_key, meta_key = KEYS[1], KEYS[2], KEYS[3]
+local order_id, record_ttl_ms, user_id = ARGV[1], ARGV[2], ARGV[3]
+local record = redis.call('HMGET', record_key, 'status', 'userId', 'orderId')
+if record[2] ~= user_id then return -1 end
 if record[1] == 'QUEUED' then
-  redis.call('HSET', KEYS[1], 'status', 'SUCCEEDED', 'orderId', ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  if redis.call('DECR', KEYS[2]) < 0 then redis.call('SET', KEYS[2], 0) end
-  if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'ver', 1) end
+  redis.call('HSET', record_key, 'status', 'SUCCEEDED', 'orderId', order_id)
+  redis.call('PEXPIRE', record_key, record_ttl_ms)
+  if redis.call('DECR', queued_key) < 0 then redis.call('SET', queued_key, 0) end
+  if redis.call('EXISTS', meta_key) == 1 then redis.call('HINCRBY', meta_key, 'ver', 1) end
   return 1
 end
-if (record[1] == 'SUCCEEDED' or record[1] == 'CANCELLED') and record[3] == ARGV[1] then return 0 end
+if (record[1] == 'SUCCEEDED' or record[1] == 'CANCELLED') and record[3] == order_id then return 0 end
 return -1`,
 };
 
@@ -188,25 +193,27 @@ return -1`,
 export const PREHEAT = {
   keys: 6,
   lua: `
-local previous = tonumber(redis.call('HGET', KEYS[1], 'total') or '-1')
+local meta_key, stock_key, holders_key, seqs_key, queued_key, outbox_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local status, coupon_type, limit, start_ms, end_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local previous = tonumber(redis.call('HGET', meta_key, 'total') or '-1')
 local total = tonumber(ARGV[6])
 if previous < 0 then
   local live = tonumber(ARGV[7])
   if live < 0 then return {'NEEDS_COUNT', 0} end
-  if live > 0 or redis.call('EXISTS', KEYS[2], KEYS[3], KEYS[4]) > 0 or tonumber(redis.call('GET', KEYS[5]) or '0') > 0
-    or redis.call('XLEN', KEYS[6]) > 0 then
+  if live > 0 or redis.call('EXISTS', stock_key, holders_key, seqs_key) > 0 or tonumber(redis.call('GET', queued_key) or '0') > 0
+    or redis.call('XLEN', outbox_key) > 0 then
     return {'NEEDS_RECONCILE', live}
   end
-  redis.call('SET', KEYS[2], total)
+  redis.call('SET', stock_key, total)
 elseif previous ~= total then
-  local left = tonumber(redis.call('GET', KEYS[2]) or '0')
+  local left = tonumber(redis.call('GET', stock_key) or '0')
   local sold = previous - left
   if sold > total then return {'BELOW_SOLD', sold} end
-  redis.call('INCRBY', KEYS[2], total - previous)
+  redis.call('INCRBY', stock_key, total - previous)
 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'type', ARGV[2], 'limit', ARGV[3], 'start_ms', ARGV[4], 'end_ms', ARGV[5], 'total', total)
-redis.call('HINCRBY', KEYS[1], 'ver', 1)
-return {'OK', tonumber(redis.call('GET', KEYS[2]))}`,
+redis.call('HSET', meta_key, 'status', status, 'type', coupon_type, 'limit', limit, 'start_ms', start_ms, 'end_ms', end_ms, 'total', total)
+redis.call('HINCRBY', meta_key, 'ver', 1)
+return {'OK', tonumber(redis.call('GET', stock_key))}`,
 };
 
 /**
@@ -219,10 +226,11 @@ export const PAUSE = {
   keys: 1,
   lua: `
 ${NOW}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
+local meta_key = KEYS[1]
 local ms = tonumber(ARGV[1])
-if ms > 0 then redis.call('HSET', KEYS[1], 'paused_until', now + ms) else redis.call('HDEL', KEYS[1], 'paused_until') end
-return {tonumber(redis.call('HGET', KEYS[1], 'ver') or '0'), ms > 0 and now + ms or 0}`,
+if redis.call('EXISTS', meta_key) == 0 then return {-1, 0} end
+if ms > 0 then redis.call('HSET', meta_key, 'paused_until', now + ms) else redis.call('HDEL', meta_key, 'paused_until') end
+return {tonumber(redis.call('HGET', meta_key, 'ver') or '0'), ms > 0 and now + ms or 0}`,
 };
 
 /**
@@ -238,17 +246,22 @@ return {tonumber(redis.call('HGET', KEYS[1], 'ver') or '0'), ms > 0 and now + ms
 export const RESTORE = {
   keys: 4,
   lua: `
+local meta_key, stock_key, holders_key, seqs_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local status, coupon_type, limit, start_ms, end_ms, total, stock_left = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+-- After the first nine arguments: one (userId, held, seq) triple per holder.
+local first_holder, holder_width = 10, 3
 local expected = tonumber(ARGV[1])
-local version = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
+local version = tonumber(redis.call('HGET', meta_key, 'ver') or '0')
 if expected >= 0 and version ~= expected then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'type', ARGV[3], 'limit', ARGV[4], 'start_ms', ARGV[5], 'end_ms', ARGV[6], 'total', ARGV[7], 'ver', version + 1)
-redis.call('SET', KEYS[2], ARGV[8])
+redis.call('DEL', meta_key, stock_key, holders_key, seqs_key)
+redis.call('HSET', meta_key, 'status', status, 'type', coupon_type, 'limit', limit, 'start_ms', start_ms, 'end_ms', end_ms, 'total', total, 'ver', version + 1)
+redis.call('SET', stock_key, stock_left)
 local n = tonumber(ARGV[9])
 for i = 0, n - 1 do
-  local user, held, seq = ARGV[10 + i * 3], tonumber(ARGV[11 + i * 3]), ARGV[12 + i * 3]
-  if held > 0 then redis.call('HSET', KEYS[3], user, held) end
-  redis.call('HSET', KEYS[4], user, seq)
+  local at = first_holder + i * holder_width
+  local user, held, seq = ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2]
+  if held > 0 then redis.call('HSET', holders_key, user, held) end
+  redis.call('HSET', seqs_key, user, seq)
 end
 return 1`,
 };
@@ -262,10 +275,12 @@ return 1`,
 export const REMOVE = {
   keys: 7,
   lua: `
-local outbox = redis.call('XLEN', KEYS[5])
-local queued = tonumber(redis.call('GET', KEYS[6]) or '0')
-local dead = redis.call('HLEN', KEYS[7])
+local meta_key, stock_key, holders_key, seqs_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local outbox_key, queued_key, dead_letters_key = KEYS[5], KEYS[6], KEYS[7]
+local outbox = redis.call('XLEN', outbox_key)
+local queued = tonumber(redis.call('GET', queued_key) or '0')
+local dead = redis.call('HLEN', dead_letters_key)
 if outbox > 0 or queued > 0 or dead > 0 then return {'BUSY', outbox, queued, dead} end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('DEL', meta_key, stock_key, holders_key, seqs_key, outbox_key, queued_key, dead_letters_key)
 return {'OK', 0, 0, 0}`,
 };
