@@ -32,8 +32,8 @@ export async function createGrabResult(config: ConfigStore<typeof grabResultConf
       maxPerUser: settings.sse.maxStreamsPerUser,
     },
     {
-      open: metrics.gauge('grab_result_streams_open', 'Event streams open now.'),
-      polls: metrics.counter('grab_result_status_polls_total', 'Status reads by open event streams.'),
+      open: metrics.gauge('couponkill_grab_result_streams_open', 'Event streams open now.'),
+      polls: metrics.counter('couponkill_grab_result_status_polls_total', 'Status reads by open event streams.'),
     },
     new StreamSlots(redis),
   );

@@ -244,15 +244,15 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     const client = new AbortController();
     const stream = await openStream(`${fn.url}/api/v1/grabs/${grabId}/events`, asAlice, client.signal);
     expect(await stream.nextEvent()).toMatchObject({ id: 'QUEUED' });
-    expect(await metric(fn.url, 'grab_result_streams_open')).toBe(1);
-    const before = await metric(fn.url, 'grab_result_status_polls_total');
-    await eventually(async () => (await metric(fn.url, 'grab_result_status_polls_total')) > before);
+    expect(await metric(fn.url, 'couponkill_grab_result_streams_open')).toBe(1);
+    const before = await metric(fn.url, 'couponkill_grab_result_status_polls_total');
+    await eventually(async () => (await metric(fn.url, 'couponkill_grab_result_status_polls_total')) > before);
 
     client.abort();
-    await eventually(async () => (await metric(fn.url, 'grab_result_streams_open')) === 0);
-    const polls = await metric(fn.url, 'grab_result_status_polls_total');
+    await eventually(async () => (await metric(fn.url, 'couponkill_grab_result_streams_open')) === 0);
+    const polls = await metric(fn.url, 'couponkill_grab_result_status_polls_total');
     await new Promise((r) => setTimeout(r, 700)); // several poll intervals
-    expect(await metric(fn.url, 'grab_result_status_polls_total')).toBe(polls);
+    expect(await metric(fn.url, 'couponkill_grab_result_status_polls_total')).toBe(polls);
   });
 
   it('keeps an idle stream alive with comments and gives up after the maximum duration', async () => {
@@ -307,7 +307,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
     other.abort();
 
     first.abort();
-    await eventually(async () => (await metric(capped[0].url, 'grab_result_streams_open')) === 0);
+    await eventually(async () => (await metric(capped[0].url, 'couponkill_grab_result_streams_open')) === 0);
     const again = new AbortController();
     const c = await openStream(url(0), asCarol, again.signal);
     expect(c.response.status).toBe(200);

@@ -25,9 +25,9 @@ export async function createOrders(config: ConfigStore<typeof ordersConfigSchema
   checkDependencies(health, { redis, stores: [orders] });
 
   const lifecycle = new OrderLifecycle(orders, new Sale(redis), {
-    expired: metrics.counter('orders_expired_total', 'Orders moved from UNUSED to EXPIRED.'),
+    expired: metrics.counter('couponkill_orders_expired_total', 'Orders moved from UNUSED to EXPIRED.'),
     releaseMissed: metrics.counter(
-      'orders_release_missed_total',
+      'couponkill_orders_release_missed_total',
       'Cancelled or expired orders whose unit was not given back in Redis; reconciliation restores it.',
     ),
   });

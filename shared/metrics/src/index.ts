@@ -1,4 +1,4 @@
-export { createMetrics, type Metrics, type MetricsOptions } from './metrics.js';
+export { createMetrics, METRIC_PREFIX, type Metrics, type MetricsOptions } from './metrics.js';
 export {
   HTTP_DURATION_BUCKETS,
   HTTP_LABELS,

@@ -30,6 +30,9 @@ export interface Metrics {
   render(): Promise<{ contentType: string; body: string }>;
 }
 
+/** The one prefix of every metric the project defines (prom-client's process metrics keep theirs). */
+export const METRIC_PREFIX = 'couponkill_';
+
 type AnyMetric = Counter<string> | Histogram<string> | Gauge<string>;
 
 interface Registered {
@@ -51,9 +54,11 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
   /**
    * Returns the metric already registered under `name` (a function re-initialised in the same
-   * process asks again), and refuses a second definition that disagrees with the first.
+   * process asks again), and refuses a second definition that disagrees with the first, or a name
+   * without the prefix.
    */
   function once<M extends AnyMetric>(name: string, signature: string, make: () => M): M {
+    if (!name.startsWith(METRIC_PREFIX)) throw new Error(`metric ${name} must be named ${METRIC_PREFIX}…`);
     const existing = known.get(name);
     if (existing === undefined) {
       const metric = make();

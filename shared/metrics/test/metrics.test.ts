@@ -63,6 +63,12 @@ describe('createMetrics', () => {
     expect(() => metrics.histogram('couponkill_z', 'Z.', [], [2])).toThrow(/already registered/);
   });
 
+  it('refuses a name without the couponkill_ prefix', () => {
+    const metrics = createMetrics({ service: 's', collectDefault: false });
+    expect(() => metrics.counter('grabs_total', 'No prefix.')).toThrow(/couponkill_/);
+    expect(() => metrics.gauge('streams_open', 'No prefix.')).toThrow(/couponkill_/);
+  });
+
   it('uses prom-client default buckets when none are given', async () => {
     const metrics = createMetrics({ service: 's', collectDefault: false });
     metrics.histogram('couponkill_lat_seconds', 'L.').observe(1);
