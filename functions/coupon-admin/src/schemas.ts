@@ -31,7 +31,7 @@ const perUserLimit = z.int().min(1).max(100);
 const totalStock = z.int().min(1).max(10_000_000);
 
 /**
- * Seckill coupons sell inside their window; normal coupons whenever they are active. Checked on
+ * `seckill` coupons sell inside their window; `normal` coupons whenever they are active. Checked on
  * the raw value even when other fields are already invalid (`when`), so one answer lists every
  * bad field.
  */

@@ -26,7 +26,7 @@ const openWindow = () => ({
   start: new Date(Date.now() - hour).toISOString(),
   end: new Date(Date.now() + hour).toISOString(),
 });
-const seckillBody = (overrides: Json = {}) => ({
+const saleCouponBody = (overrides: Json = {}) => ({
   name: 'Double 11 flash',
   type: 'seckill',
   faceValue: 500,
@@ -136,8 +136,8 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
 
   it('creates seckill and normal coupons whose sale state is written at once, lists and shows them', async () => {
     const window = openWindow();
-    const flash = await create(seckillBody({ window }));
-    expect(flash).toMatchObject({
+    const saleCoupon = await create(saleCouponBody({ window }));
+    expect(saleCoupon).toMatchObject({
       type: 'seckill',
       faceValue: 500,
       minSpend: 2000,
@@ -146,7 +146,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
       remaining: 10,
       window,
     });
-    expect(await meta(flash['id'] as string)).toEqual({
+    expect(await meta(saleCoupon['id'] as string)).toEqual({
       ver: expect.any(String),
       status: 'active',
       type: 'seckill',
@@ -160,22 +160,22 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
     expect(await meta(welcome['id'] as string)).toMatchObject({ start_ms: '0', end_ms: '0', status: 'inactive' });
 
     // Grabs work right away.
-    expect(await sale.grab(flash['id'] as string, 'shopper-1')).toMatchObject({ ok: true, stockLeft: 9 });
+    expect(await sale.grab(saleCoupon['id'] as string, 'shopper-1')).toMatchObject({ ok: true, stockLeft: 9 });
 
     const list = await call('GET', '/api/v1/coupons?limit=100');
     expect(list.status).toBe(200);
     const items = list.body?.['items'] as Json[];
-    expect(items.slice(0, 2).map((c) => c['id'] as string)).toEqual([welcome['id'], flash['id']]); // newest first
-    expect(items[1]).toEqual({ ...flash, remaining: 9 });
+    expect(items.slice(0, 2).map((c) => c['id'] as string)).toEqual([welcome['id'], saleCoupon['id']]); // newest first
+    expect(items[1]).toEqual({ ...saleCoupon, remaining: 9 });
     expect(list.body?.['nextCursor']).toBeNull();
 
     const first = await call('GET', '/api/v1/coupons?limit=1');
     expect((first.body?.['items'] as Json[]).map((c) => c['id'] as string)).toEqual([welcome['id']]);
     const second = await call('GET', `/api/v1/coupons?limit=1&cursor=${first.body?.['nextCursor'] as string}`);
-    expect((second.body?.['items'] as Json[]).map((c) => c['id'] as string)).toEqual([flash['id']]);
+    expect((second.body?.['items'] as Json[]).map((c) => c['id'] as string)).toEqual([saleCoupon['id']]);
 
-    const detail = await call('GET', `/api/v1/coupons/${flash['id'] as string}`);
-    expect(detail).toEqual({ status: 200, body: { ...flash, remaining: 9 } });
+    const detail = await call('GET', `/api/v1/coupons/${saleCoupon['id'] as string}`);
+    expect(detail).toEqual({ status: 200, body: { ...saleCoupon, remaining: 9 } });
     expect((await call('GET', '/api/v1/coupons/01JCK0000000000000000000AA')).status).toBe(404);
     const malformed = await call('GET', '/api/v1/coupons/not-a-coupon');
     expect(malformed.status).toBe(404);
@@ -194,7 +194,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
     const bad = await call(
       'POST',
       '/api/v1/coupons',
-      { ...seckillBody({ faceValue: 0, perUserLimit: 101, totalStock: 10_000_001 }), window: undefined, extra: 1 },
+      { ...saleCouponBody({ faceValue: 0, perUserLimit: 101, totalStock: 10_000_001 }), window: undefined, extra: 1 },
       'admin',
     );
     expect(bad.status).toBe(400);
@@ -209,7 +209,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
     const backwards = await call(
       'POST',
       '/api/v1/coupons',
-      seckillBody({ window: { start: '2030-01-02T00:00:00Z', end: '2030-01-01T00:00:00Z' } }),
+      saleCouponBody({ window: { start: '2030-01-02T00:00:00Z', end: '2030-01-01T00:00:00Z' } }),
       'admin',
     );
     expect(backwards.body?.['error']?.fields).toEqual([{ field: 'body.window.end', message: 'must be after start' }]);
@@ -244,7 +244,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
   });
 
   it('refuses a total below what is already taken with 409, changing nothing', async () => {
-    const coupon = await create(seckillBody({ totalStock: 10 }));
+    const coupon = await create(saleCouponBody({ totalStock: 10 }));
     const id = coupon['id'] as string;
     for (let i = 0; i < 4; i++) expect((await sale.grab(id, `buyer-${i}`)).ok).toBe(true);
 
@@ -264,7 +264,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
   });
 
   it('writes a changed window, status and per-user limit to the sale state', async () => {
-    const coupon = await create(seckillBody());
+    const coupon = await create(saleCouponBody());
     const id = coupon['id'] as string;
     const later = { start: '2031-06-01T00:00:00.000Z', end: '2031-06-02T00:00:00.000Z' };
     const patched = await call(
@@ -305,7 +305,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
   });
 
   it('preheats again from MySQL without ever refilling the stock', async () => {
-    const coupon = await create(seckillBody({ totalStock: 5, perUserLimit: 2 }));
+    const coupon = await create(saleCouponBody({ totalStock: 5, perUserLimit: 2 }));
     const id = coupon['id'] as string;
     await sale.grab(id, 'fan');
     await sale.grab(id, 'fan');
@@ -338,7 +338,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
   });
 
   it('never deletes a coupon mid-sale, not even forced, nor one whose accepted grabs are not orders yet', async () => {
-    const coupon = await create(seckillBody({ totalStock: 5, perUserLimit: 2 }));
+    const coupon = await create(saleCouponBody({ totalStock: 5, perUserLimit: 2 }));
     const id = coupon['id'] as string;
     const grabbed = await sale.grab(id, 'early-bird');
     expect(grabbed.ok).toBe(true);
@@ -361,7 +361,7 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
   });
 
   it('refuses to delete a coupon with live orders unless forced; then it and its sale state are gone', async () => {
-    const coupon = await create(seckillBody({ status: 'inactive' }));
+    const coupon = await create(saleCouponBody({ status: 'inactive' }));
     const id = coupon['id'] as string;
     await orders.query('INSERT INTO orders (coupon_id, status) VALUES (?, ?), (?, ?), (?, ?)', [
       id,

@@ -13,7 +13,7 @@ export interface Coupon {
   /** Coupons one user may hold at a time. */
   readonly perUserLimit: number;
   readonly totalStock: number;
-  /** The sale window; seckill coupons have one, normal coupons never. */
+  /** The sale window; `seckill` coupons have one, `normal` coupons never. */
   readonly startAt: string | null;
   readonly endAt: string | null;
   readonly status: CouponStatus;

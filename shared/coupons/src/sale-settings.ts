@@ -2,7 +2,7 @@ import type { SaleSettings } from '@couponkill/sale';
 import type { Coupon } from './coupon.js';
 
 /**
- * The sale state a coupon is preheated with. Only seckill coupons are bound by a window; a
+ * The sale state a coupon is preheated with. Only `seckill` coupons are bound by a window; a
  * normal coupon can be taken whenever it is active, so its bounds are 0 (none) whatever is stored.
  */
 export function toSaleSettings(coupon: Coupon): SaleSettings {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Coupon, publicCoupon, toSaleSettings } from '../src/index.js';
 
-const seckill: Coupon = {
+const saleCoupon: Coupon = {
   id: '01JCK0000000000000000000AA',
   name: 'Double 11',
   type: 'seckill',
@@ -19,7 +19,7 @@ const seckill: Coupon = {
 
 describe('toSaleSettings', () => {
   it('carries the window of a seckill coupon as epoch ms', () => {
-    expect(toSaleSettings(seckill)).toEqual({
+    expect(toSaleSettings(saleCoupon)).toEqual({
       status: 'active',
       type: 'seckill',
       perUserLimit: 2,
@@ -30,20 +30,20 @@ describe('toSaleSettings', () => {
   });
 
   it('gives a normal coupon no window, even if one was stored', () => {
-    const normal: Coupon = { ...seckill, type: 'normal', status: 'inactive' };
+    const normal: Coupon = { ...saleCoupon, type: 'normal', status: 'inactive' };
     expect(toSaleSettings(normal)).toMatchObject({ type: 'normal', status: 'inactive', startMs: 0, endMs: 0 });
     expect(toSaleSettings({ ...normal, startAt: null, endAt: null })).toMatchObject({ startMs: 0, endMs: 0 });
   });
 
   it('uses 0 for a bound that is absent', () => {
-    expect(toSaleSettings({ ...seckill, startAt: null, endAt: null })).toMatchObject({ startMs: 0, endMs: 0 });
+    expect(toSaleSettings({ ...saleCoupon, startAt: null, endAt: null })).toMatchObject({ startMs: 0, endMs: 0 });
   });
 });
 
 describe('publicCoupon', () => {
   it('answers with the names a create request uses', () => {
-    expect(publicCoupon(seckill)).toEqual({
-      id: seckill.id,
+    expect(publicCoupon(saleCoupon)).toEqual({
+      id: saleCoupon.id,
       name: 'Double 11',
       type: 'seckill',
       faceValue: 500,
@@ -53,9 +53,9 @@ describe('publicCoupon', () => {
       totalStock: 1000,
       window: { start: '2030-11-11T00:00:00.000Z', end: '2030-11-11T02:00:00.000Z' },
       status: 'active',
-      createdAt: seckill.createdAt,
-      updatedAt: seckill.updatedAt,
+      createdAt: saleCoupon.createdAt,
+      updatedAt: saleCoupon.updatedAt,
     });
-    expect(publicCoupon({ ...seckill, type: 'normal', startAt: null, endAt: null }).window).toBeNull();
+    expect(publicCoupon({ ...saleCoupon, type: 'normal', startAt: null, endAt: null }).window).toBeNull();
   });
 });

@@ -3,7 +3,7 @@ import { endpoints, uniqueName } from '@couponkill/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Coupon, CouponStore, type NewCoupon } from '../src/index.js';
 
-const seckill: NewCoupon = {
+const saleCoupon: NewCoupon = {
   name: 'Double 11',
   type: 'seckill',
   faceValueCents: 500,
@@ -34,9 +34,9 @@ describe('CouponStore on real MariaDB', () => {
   });
 
   it('creates a coupon and reads it back with ISO times to the millisecond', async () => {
-    const coupon = await store.create(seckill);
+    const coupon = await store.create(saleCoupon);
     created.push(coupon);
-    expect(coupon).toMatchObject({ ...seckill, id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/) });
+    expect(coupon).toMatchObject({ ...saleCoupon, id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/) });
     expect(coupon.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(await store.get(coupon.id)).toEqual(coupon);
     expect(await store.get('not-a-ulid')).toBeUndefined();
@@ -46,7 +46,7 @@ describe('CouponStore on real MariaDB', () => {
   it('leaves no row when the work before the commit fails', async () => {
     let seen: Coupon | undefined;
     await expect(
-      store.create({ ...seckill, name: 'never' }, async (coupon) => {
+      store.create({ ...saleCoupon, name: 'never' }, async (coupon) => {
         seen = coupon;
         throw new Error('preheat failed');
       }),
@@ -58,7 +58,7 @@ describe('CouponStore on real MariaDB', () => {
   it('pages through live coupons newest first, even within one millisecond', async () => {
     created.push(
       ...(await Promise.all(
-        Array.from({ length: 6 }, (_, i) => store.create({ ...seckill, name: `coupon ${i}`, type: 'normal' })),
+        Array.from({ length: 6 }, (_, i) => store.create({ ...saleCoupon, name: `coupon ${i}`, type: 'normal' })),
       )),
     );
     const seen: string[] = [];
@@ -80,7 +80,7 @@ describe('CouponStore on real MariaDB', () => {
   });
 
   it('updates under the row lock, and a failing check before the commit changes nothing', async () => {
-    const coupon = await store.create(seckill);
+    const coupon = await store.create(saleCoupon);
     await expect(
       store.update(coupon.id, { totalStock: 5 }, async (next, current) => {
         expect(next.totalStock).toBe(5);
@@ -113,7 +113,7 @@ describe('CouponStore on real MariaDB', () => {
   });
 
   it('soft-deletes: the coupon is gone from reads and further changes, once', async () => {
-    const coupon = await store.create(seckill);
+    const coupon = await store.create(saleCoupon);
     await expect(
       store.softDelete(coupon.id, async () => {
         throw new Error('live orders');

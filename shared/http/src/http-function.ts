@@ -17,7 +17,7 @@ export interface HttpFunctionOptions {
   readonly metrics: Metrics;
   readonly health: Health;
   readonly routes: readonly Route[];
-  /** Largest accepted request body; a flash-sale request is a few hundred bytes. */
+  /** Largest accepted request body; a grab is a few hundred bytes. */
   readonly maxBodyBytes?: number;
   /**
    * Checks the caller against a contract route's declared `auth` before the body is read or the

@@ -13,7 +13,7 @@ export interface SendErrorOptions {
 /**
  * Answers with the JSON error body for anything thrown. Only an AppError's code and message reach
  * the client; the original error, with its stack, goes to the log for 5xx only. 4xx are the
- * client's doing and, in a flash sale, very frequent (SOLD_OUT), so they are logged at debug.
+ * client's doing and, in a sale, very frequent (SOLD_OUT), so they are logged at debug.
  * UNAVAILABLE means a dependency we wait on stalled or failed: not a bug, so a warning, and always
  * with Retry-After, so clients back off instead of hammering a recovering dependency.
  */
