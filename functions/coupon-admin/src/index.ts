@@ -4,10 +4,15 @@ import { serveFunction } from '@couponkill/runtime';
 import { createCouponAdmin, FUNCTION_NAME } from './app.js';
 import { loadCouponAdminConfig } from './config.js';
 
+/**
+ * Only a delete asks the order databases, so two connections each are plenty. Not a readiness
+ * check: an unreachable order database should stop deletes, not every coupon read.
+ */
+const ORDER_CONNECTIONS = 2;
+
 await serveFunction(FUNCTION_NAME, loadCouponAdminConfig, (config) => {
-  // Only a delete asks it, so two connections per order database are plenty. Not a readiness
-  // check: an unreachable order database should stop deletes, not every coupon read.
-  const orders = OrderStore.open(config.current.mysqlUrl, config.current.orderSharding, 2, config.current.mysqlPool);
+  const { mysqlUrl, orderSharding, mysqlPool } = config.current;
+  const orders = OrderStore.open(mysqlUrl, orderSharding, ORDER_CONNECTIONS, mysqlPool);
   return createCouponAdmin(config, {
     countLiveOrders: (couponId) => orders.countLive(couponId),
     countHeldOrders: async (couponId) => {

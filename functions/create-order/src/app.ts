@@ -27,6 +27,11 @@ export interface OrderWorker {
   close(): Promise<void>;
 }
 
+/** Connections per order database: each batch in flight holds one in every database it writes to. */
+const ORDER_CONNECTIONS = 20;
+/** Coupon terms are read once per coupon and cached, so a few connections are plenty. */
+const COUPON_CONNECTIONS = 4;
+
 export function openOrderWorker(
   settings: CreateOrderConfig,
   options: { name?: string; onBatch?: (size: number) => void; connections?: number } = {},
@@ -34,10 +39,10 @@ export function openOrderWorker(
   const orders = OrderStore.open(
     settings.mysqlUrl,
     settings.orderSharding,
-    options.connections ?? 20,
+    options.connections ?? ORDER_CONNECTIONS,
     settings.mysqlPool,
   );
-  const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, 4, settings.mysqlPool);
+  const coupons = CouponStore.open(settings.mysqlUrl, settings.couponsDatabase, COUPON_CONNECTIONS, settings.mysqlPool);
   const redis = createRedis(settings.redis, options.name ?? FUNCTION_NAME);
   const sale = new Sale(redis);
   const terms = cachedTerms(async (couponId) => coupons.get(couponId), settings.termsCacheSeconds * 1000);

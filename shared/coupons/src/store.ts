@@ -1,7 +1,8 @@
 import {
   createPool,
+  DEFAULT_POOL_CONNECTIONS,
   loadMigrations,
-  migrate,
+  migrateDatabase,
   type MysqlPoolSettings,
   packageDir,
   type Pool,
@@ -60,7 +61,7 @@ export class CouponStore {
   static open(
     mysqlUrl: string,
     database: string,
-    connections = 10,
+    connections = DEFAULT_POOL_CONNECTIONS,
     bounds: Partial<MysqlPoolSettings> = {},
   ): CouponStore {
     const name = couponsDatabaseSchema.parse(database);
@@ -69,19 +70,7 @@ export class CouponStore {
 
   /** Creates the database if needed and applies the versioned migrations (idempotent). */
   static async migrate(mysqlUrl: string, database: string): Promise<void> {
-    const name = couponsDatabaseSchema.parse(database);
-    const server = createPool({ url: withDatabase(mysqlUrl, ''), connectionLimit: 1 });
-    try {
-      await server.query(`CREATE DATABASE IF NOT EXISTS \`${name}\``);
-    } finally {
-      await server.end();
-    }
-    const pool = createPool({ url: withDatabase(mysqlUrl, name), connectionLimit: 1 });
-    try {
-      await migrate(pool, loadMigrations(MIGRATIONS));
-    } finally {
-      await pool.end();
-    }
+    await migrateDatabase(mysqlUrl, couponsDatabaseSchema.parse(database), loadMigrations(MIGRATIONS));
   }
 
   get pools(): readonly Pool[] {

@@ -1,6 +1,7 @@
 export {
   createPool,
   databaseOf,
+  DEFAULT_POOL_CONNECTIONS,
   type DbOptions,
   MYSQL_POOL_DEFAULTS,
   MYSQL_ENV,
@@ -18,6 +19,7 @@ export {
 export {
   loadMigrations,
   migrate,
+  migrateDatabase,
   packageDir,
   type Migration,
   type MigrationResult,

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { createPool, withDatabase } from './pool.js';
 
 /** One versioned migration: `0001_create_orders.sql` → version 1, name `create_orders`. */
 export interface Migration {
@@ -129,4 +130,27 @@ export function packageDir(moduleUrl: string): string {
     dir = parent;
   }
   return dir;
+}
+
+/**
+ * Creates `database` on the server of `mysqlUrl` if it is missing and applies `migrations` to it
+ * (idempotent). Each step uses a one-connection pool of its own, closed afterwards.
+ */
+export async function migrateDatabase(
+  mysqlUrl: string,
+  database: string,
+  migrations: readonly Migration[],
+): Promise<MigrationResult> {
+  const server = createPool({ url: withDatabase(mysqlUrl, ''), connectionLimit: 1 });
+  try {
+    await server.query(`CREATE DATABASE IF NOT EXISTS \`${database}\``);
+  } finally {
+    await server.end();
+  }
+  const pool = createPool({ url: withDatabase(mysqlUrl, database), connectionLimit: 1 });
+  try {
+    return await migrate(pool, migrations);
+  } finally {
+    await pool.end();
+  }
 }

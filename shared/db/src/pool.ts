@@ -51,6 +51,9 @@ export const MYSQL_POOL_ENV = {
   MYSQL_CONNECT_TIMEOUT_MS: 'mysqlPool.connectTimeoutMs',
 } as const;
 
+/** Connections a store opens per database unless its caller sizes the pool. */
+export const DEFAULT_POOL_CONNECTIONS = 10;
+
 /** Where a program's MySQL server is (the databases are named by its sharding or store settings). */
 export const mysqlUrlSchema = z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306');
 

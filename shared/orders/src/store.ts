@@ -1,7 +1,8 @@
 import {
   createPool,
+  DEFAULT_POOL_CONNECTIONS,
   loadMigrations,
-  migrate,
+  migrateDatabase,
   type MysqlPoolSettings,
   packageDir,
   type Pool,
@@ -67,7 +68,7 @@ export class OrderStore {
   static open(
     mysqlUrl: string,
     sharding: OrderSharding,
-    connectionsPerDatabase = 10,
+    connectionsPerDatabase = DEFAULT_POOL_CONNECTIONS,
     bounds: Partial<MysqlPoolSettings> = {},
   ): OrderStore {
     const pools = sharding.databases.map((db) =>
@@ -84,21 +85,8 @@ export class OrderStore {
   static async migrate(mysqlUrl: string, sharding: OrderSharding): Promise<void> {
     const tables = Array.from({ length: sharding.tablesPerDatabase }, (_, n) => n);
     const render = (sql: string) => tables.map((n) => sql.replaceAll('{{n}}', String(n))).join('\n');
-    for (const db of sharding.databases) {
-      const url = db.url ?? mysqlUrl;
-      const server = createPool({ url: withDatabase(url, ''), connectionLimit: 1 });
-      try {
-        await server.query(`CREATE DATABASE IF NOT EXISTS \`${db.database}\``);
-      } finally {
-        await server.end();
-      }
-      const pool = createPool({ url: withDatabase(url, db.database), connectionLimit: 1 });
-      try {
-        await migrate(pool, loadMigrations(MIGRATIONS, render));
-      } finally {
-        await pool.end();
-      }
-    }
+    for (const db of sharding.databases)
+      await migrateDatabase(db.url ?? mysqlUrl, db.database, loadMigrations(MIGRATIONS, render));
   }
 
   namedPools(): Array<[string, Pool]> {

@@ -1,8 +1,9 @@
 import { AppError } from '@couponkill/errors';
 import {
   createPool,
+  DEFAULT_POOL_CONNECTIONS,
   loadMigrations,
-  migrate,
+  migrateDatabase,
   type MysqlPoolSettings,
   packageDir,
   type Pool,
@@ -79,7 +80,7 @@ export class UserStore {
   static open(
     mysqlUrl: string,
     sharding: UserSharding,
-    connectionsPerShard = 10,
+    connectionsPerShard = DEFAULT_POOL_CONNECTIONS,
     bounds: Partial<MysqlPoolSettings> = {},
   ): UserStore {
     const index = createPool({
@@ -103,20 +104,7 @@ export class UserStore {
       { url: mysqlUrl, database: sharding.indexDatabase, dir: `${MIGRATIONS}/index` },
       ...sharding.shards.map((s) => ({ url: s.url ?? mysqlUrl, database: s.database, dir: `${MIGRATIONS}/shard` })),
     ];
-    for (const target of targets) {
-      const server = createPool({ url: withDatabase(target.url, ''), connectionLimit: 1 });
-      try {
-        await server.query(`CREATE DATABASE IF NOT EXISTS \`${target.database}\``);
-      } finally {
-        await server.end();
-      }
-      const pool = createPool({ url: withDatabase(target.url, target.database), connectionLimit: 1 });
-      try {
-        await migrate(pool, loadMigrations(target.dir));
-      } finally {
-        await pool.end();
-      }
-    }
+    for (const target of targets) await migrateDatabase(target.url, target.database, loadMigrations(target.dir));
   }
 
   get pools(): readonly Pool[] {
