@@ -1,13 +1,12 @@
 import {
-  createPool,
   DEFAULT_POOL_CONNECTIONS,
   loadMigrations,
   migrateDatabase,
+  openDatabasePool,
   type MysqlPoolSettings,
   packageDir,
   type Pool,
   type PoolConnection,
-  withDatabase,
   withTransaction,
 } from '@couponkill/db';
 import { isCouponId } from '@couponkill/sale';
@@ -65,7 +64,7 @@ export class CouponStore {
     bounds: Partial<MysqlPoolSettings> = {},
   ): CouponStore {
     const name = couponsDatabaseSchema.parse(database);
-    return new CouponStore(createPool({ url: withDatabase(mysqlUrl, name), connectionLimit: connections, ...bounds }));
+    return new CouponStore(openDatabasePool(mysqlUrl, name, connections, bounds));
   }
 
   /** Creates the database if needed and applies the versioned migrations (idempotent). */

@@ -9,6 +9,7 @@ export {
   mysqlPoolSchema,
   mysqlPoolSchemaWith,
   mysqlUrlSchema,
+  openDatabasePool,
   type MysqlPoolSettings,
   type Pool,
   POOL_ACQUIRE_TIMEOUT,

@@ -101,6 +101,16 @@ export function createPool(options: DbOptions): Pool {
   return pool;
 }
 
+/** A pool on one database of a server, `connections` wide, with the program's pool bounds. */
+export function openDatabasePool(
+  mysqlUrl: string,
+  database: string,
+  connections: number,
+  bounds: Partial<MysqlPoolSettings> = {},
+): Pool {
+  return createPool({ url: withDatabase(mysqlUrl, database), connectionLimit: connections, ...bounds });
+}
+
 // mysql2 has a per-statement `timeout` but no pool-wide default for it, and no bound on the wait
 // for a connection. Both are added on the callback-level pool and connections underneath the
 // promise API, because every path ends there: pool.query/execute, getConnection, and the

@@ -1,12 +1,11 @@
 import {
-  createPool,
   DEFAULT_POOL_CONNECTIONS,
   loadMigrations,
   migrateDatabase,
+  openDatabasePool,
   type MysqlPoolSettings,
   packageDir,
   type Pool,
-  withDatabase,
 } from '@couponkill/db';
 import type { RowDataPacket } from 'mysql2/promise';
 import { ulid } from 'ulid';
@@ -72,11 +71,7 @@ export class OrderStore {
     bounds: Partial<MysqlPoolSettings> = {},
   ): OrderStore {
     const pools = sharding.databases.map((db) =>
-      createPool({
-        url: withDatabase(db.url ?? mysqlUrl, db.database),
-        connectionLimit: connectionsPerDatabase,
-        ...bounds,
-      }),
+      openDatabasePool(db.url ?? mysqlUrl, db.database, connectionsPerDatabase, bounds),
     );
     return new OrderStore(pools, sharding);
   }

@@ -1,13 +1,12 @@
 import { AppError } from '@couponkill/errors';
 import {
-  createPool,
   DEFAULT_POOL_CONNECTIONS,
   loadMigrations,
   migrateDatabase,
+  openDatabasePool,
   type MysqlPoolSettings,
   packageDir,
   type Pool,
-  withDatabase,
 } from '@couponkill/db';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ulid } from 'ulid';
@@ -83,17 +82,9 @@ export class UserStore {
     connectionsPerShard = DEFAULT_POOL_CONNECTIONS,
     bounds: Partial<MysqlPoolSettings> = {},
   ): UserStore {
-    const index = createPool({
-      url: withDatabase(mysqlUrl, sharding.indexDatabase),
-      connectionLimit: connectionsPerShard,
-      ...bounds,
-    });
+    const index = openDatabasePool(mysqlUrl, sharding.indexDatabase, connectionsPerShard, bounds);
     const shards = sharding.shards.map((shard) =>
-      createPool({
-        url: withDatabase(shard.url ?? mysqlUrl, shard.database),
-        connectionLimit: connectionsPerShard,
-        ...bounds,
-      }),
+      openDatabasePool(shard.url ?? mysqlUrl, shard.database, connectionsPerShard, bounds),
     );
     return new UserStore(index, shards);
   }
