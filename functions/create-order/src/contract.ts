@@ -1,3 +1,4 @@
+import { couponIdListSchema } from '@couponkill/coupons';
 import { binaryHttpHeadersSchema, grabAccepted } from '@couponkill/events';
 import { defineContract } from '@couponkill/http';
 import { z } from 'zod';
@@ -95,10 +96,7 @@ export const redriveContract = defineContract({
   auth: 'job',
   request: {
     body: z.strictObject({
-      couponIds: z
-        .array(z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'a coupon id (ULID)'))
-        .min(1)
-        .max(100),
+      couponIds: couponIdListSchema(100),
       mode: z.enum(['replay', 'compensate']).default('replay'),
     }),
   },

@@ -1,3 +1,4 @@
+import { couponIdListSchema } from '@couponkill/coupons';
 import { defineContract } from '@couponkill/http';
 import { z } from 'zod';
 
@@ -27,10 +28,7 @@ export const reconcileContract = defineContract({
   auth: 'job',
   request: {
     body: z.strictObject({
-      couponIds: z
-        .array(z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'a coupon id (ULID)'))
-        .min(1)
-        .max(1000),
+      couponIds: couponIdListSchema(1000),
       repair: z.boolean().default(true),
     }),
   },
