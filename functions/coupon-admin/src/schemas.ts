@@ -1,4 +1,4 @@
-import type { Coupon, CouponPatch, NewCoupon } from '@couponkill/coupons';
+import { type Coupon, type CouponPatch, type NewCoupon, publicCoupon } from '@couponkill/coupons';
 import { isCouponId } from '@couponkill/sale';
 import { z } from 'zod';
 
@@ -116,17 +116,6 @@ export function couponPatchOf(body: PatchCouponBody): CouponPatch {
 
 /** A stored coupon as a create request would describe it, so a change is checked by the same rules. */
 export function createBodyOf(coupon: Coupon): z.input<typeof createCouponBodySchema> {
-  return {
-    name: coupon.name,
-    type: coupon.type,
-    faceValue: coupon.faceValueCents,
-    minSpend: coupon.minSpendCents,
-    validDays: coupon.validDays,
-    perUserLimit: coupon.perUserLimit,
-    totalStock: coupon.totalStock,
-    ...(coupon.startAt === null || coupon.endAt === null
-      ? {}
-      : { window: { start: coupon.startAt, end: coupon.endAt } }),
-    status: coupon.status,
-  };
+  const { id: _id, createdAt: _createdAt, updatedAt: _updatedAt, window, ...fields } = publicCoupon(coupon);
+  return { ...fields, ...(window === null ? {} : { window }) };
 }

@@ -96,13 +96,7 @@ export class KubeScaler implements Scaler {
     const found: Record<string, string> = { ...previous };
     for (const knob of knobs(sale)) {
       const target = knob.target ?? '';
-      const ref = {
-        group: knob.group,
-        version: knob.version,
-        plural: knob.plural,
-        namespace: object.namespace,
-        name: knob.name,
-      };
+      const ref = objectRef(knob, object.namespace);
       const current = (await this.#api.getNamespacedCustomObject(ref)) as Record<string, unknown>;
       if (!(knob.key in found)) found[knob.key] = knob.read(current);
       if (knob.read(current) !== target)
@@ -114,13 +108,7 @@ export class KubeScaler implements Scaler {
   async scaleDown(object: SeckillObject, previous: Readonly<Record<string, string>>): Promise<void> {
     for (const knob of knobs(undefined, Object.keys(previous))) {
       const value = previous[knob.key] ?? '';
-      const ref = {
-        group: knob.group,
-        version: knob.version,
-        plural: knob.plural,
-        namespace: object.namespace,
-        name: knob.name,
-      };
+      const ref = objectRef(knob, object.namespace);
       await this.#api.patchNamespacedCustomObject(
         { ...ref, body: knob.patch(value === '' ? null : value) },
         mergePatch,
@@ -140,4 +128,9 @@ function dig(o: unknown, path: readonly string[]): string | undefined {
     cur = (cur as Record<string, unknown>)[key];
   }
   return typeof cur === 'string' || typeof cur === 'number' ? String(cur) : undefined;
+}
+
+/** Where a knob's object is in the API: its group, version and plural, in the Seckill's namespace. */
+function objectRef(knob: Pick<Knob, 'group' | 'version' | 'plural' | 'name'>, namespace: string) {
+  return { group: knob.group, version: knob.version, plural: knob.plural, namespace, name: knob.name };
 }
