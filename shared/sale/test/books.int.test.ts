@@ -1,8 +1,9 @@
-import { createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/redis';
-import { endpoints, uniqueName } from '@couponkill/testkit';
+import type { RedisClient } from '@couponkill/redis';
+import { uniqueName } from '@couponkill/testkit';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { couponKeys, Sale, type SaleSettings } from '../src/index.js';
+import { closeSale, openSale } from './redis-sale.js';
 
 // The sale scripts keep the books: what they answer and what Redis holds never disagree, and no
 // admin or worker step can take, drop or refill a unit behind the grab's back.
@@ -21,17 +22,9 @@ describe('the books of the sale scripts', () => {
   });
 
   beforeAll(() => {
-    redis = createRedis(redisOptionsSchema.parse({ url: endpoints().redisUrl }), 'books-test');
-    sale = new Sale(redis, { outboxRegistry: registry });
+    ({ redis, sale } = openSale('books-test', registry));
   });
-  afterAll(async () => {
-    for (const id of coupons) {
-      const keys = await redis.keys(`ck:{c:${id}}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-    }
-    await redis.del(registry);
-    redis.disconnect();
-  });
+  afterAll(() => closeSale(redis, registry, coupons));
 
   async function coupon(stock: number, on: Sale = sale): Promise<string> {
     const id = ulid();

@@ -1,8 +1,9 @@
-import { createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/redis';
-import { endpoints, uniqueName } from '@couponkill/testkit';
+import type { RedisClient } from '@couponkill/redis';
+import { uniqueName } from '@couponkill/testkit';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { couponKeys, Sale } from '../src/index.js';
+import { couponKeys, type Sale } from '../src/index.js';
+import { closeSale, openSale } from './redis-sale.js';
 
 // The flow buckets inside the grab script: a rate-limited grab takes nothing and writes nothing.
 describe('the grab script with flow buckets', () => {
@@ -11,18 +12,10 @@ describe('the grab script with flow buckets', () => {
   const registry = `ck:outboxes:${uniqueName('grab-flow')}`;
   const coupons: string[] = [];
 
-  beforeAll(async () => {
-    redis = createRedis(redisOptionsSchema.parse({ url: endpoints().redisUrl }), 'grab-flow-test');
-    sale = new Sale(redis, { outboxRegistry: registry });
+  beforeAll(() => {
+    ({ redis, sale } = openSale('grab-flow-test', registry));
   });
-  afterAll(async () => {
-    for (const id of coupons) {
-      const keys = await redis.keys(`ck:{c:${id}}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-    }
-    await redis.del(registry);
-    redis.disconnect();
-  });
+  afterAll(() => closeSale(redis, registry, coupons));
 
   async function coupon(stock = 100): Promise<string> {
     const id = ulid();
