@@ -27,6 +27,9 @@ export interface OrderWorker {
   close(): Promise<void>;
 }
 
+/** Buckets of the batch-size histogram: from single deliveries up to the largest batch. */
+const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
+
 /** Connections per order database: each batch in flight holds one in every database it writes to. */
 const ORDER_CONNECTIONS = 20;
 /** Coupon terms are read once per coupon and cached, so a few connections are plenty. */
@@ -80,7 +83,7 @@ export async function createCreateOrder(config: ConfigStore<typeof createOrderCo
     'couponkill_order_batch_size',
     'Deliveries written in one batch',
     [],
-    [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    BATCH_SIZE_BUCKETS,
   );
   const worker = openOrderWorker(settings, { onBatch: (size) => batchSize.observe(size) });
   await assertNoEviction(worker.redis);

@@ -4,6 +4,11 @@ import type { RedisClient } from '@couponkill/redis';
 import { couponKeys, couponOfGrab, type Sale } from '@couponkill/sale';
 import type { OrderOutcome } from './writer.js';
 
+/** A dead letter keeps this much of its error message: enough to tell the cause, bounded in Redis. */
+const MAX_REASON_CHARS = 1000;
+/** Dead letters read per HSCAN round trip. */
+const SCAN_COUNT = 500;
+
 type GrabAcceptedData = EventData<typeof grabAccepted>;
 
 /** The reason a dead-lettered grab is FAILED with when it is compensated. */
@@ -29,7 +34,7 @@ export class DeadLetterIndex {
   }
 
   async record(grab: GrabAcceptedData, reason: string, at: number = Date.now()): Promise<void> {
-    const letter: DeadLetter = { ...grab, reason: reason.slice(0, 1000), deadLetteredAt: at };
+    const letter: DeadLetter = { ...grab, reason: reason.slice(0, MAX_REASON_CHARS), deadLetteredAt: at };
     await this.#redis.hset(couponKeys(grab.couponId).dead, grab.grabId, JSON.stringify(letter));
   }
 
@@ -43,7 +48,7 @@ export class DeadLetterIndex {
     const key = couponKeys(couponId).dead;
     let cursor = '0';
     do {
-      const [next, flat] = await this.#redis.hscan(key, cursor, 'COUNT', 500);
+      const [next, flat] = await this.#redis.hscan(key, cursor, 'COUNT', SCAN_COUNT);
       for (let i = 0; i + 1 < flat.length; i += 2) {
         const field = flat[i] as string;
         const letter = parseLetter(couponId, field, flat[i + 1] as string);

@@ -6,6 +6,9 @@ import { type GrabRefusal, isCouponId, type Sale } from '@couponkill/sale';
 import { grabContract } from './contract.js';
 import type { SoldOutMarks } from './sold-out.js';
 
+/** Retry-After of a grab shed because the instance is at its cap: the next second has room again. */
+const AT_CAP_RETRY_MS = 1000;
+
 export interface GrabDeps {
   readonly verify: Verify;
   readonly sale: Sale;
@@ -59,7 +62,7 @@ export function grabRoutes(deps: GrabDeps): Route[] {
   return [
     implement(grabContract, async ({ req, params, headers }) => {
       // The cheapest shedding first: an instance at its cap answers before any Redis work.
-      if (!deps.flow.enter()) throw rateLimited(1000);
+      if (!deps.flow.enter()) throw rateLimited(AT_CAP_RETRY_MS);
       try {
         const caller = await authenticate(deps.verify, req.headers);
         const couponId = params.id;

@@ -8,6 +8,9 @@ import { OutboxRelay } from './relay.js';
 
 export const FUNCTION_NAME = 'outbox-relay';
 
+/** How often the relay's counters and backlog are copied into the metrics. */
+const METRICS_SAMPLE_MS = 1000;
+
 /**
  * A long-running function (min-scale 1): the relay loop runs in the background; the HTTP side
  * serves only health and metrics, so the platform can probe and scrape it like the others.
@@ -79,7 +82,7 @@ export async function createOutboxRelay(
       (n) => backlog.set(n),
       () => undefined,
     );
-  }, 1000);
+  }, METRICS_SAMPLE_MS);
   sample.unref();
 
   checkDependencies(kit.health, { redis });

@@ -4,6 +4,13 @@ import type { RedisClient } from '@couponkill/redis';
 import { couponKeys, couponOfGrab, OUTBOX_REGISTRY, Sale } from '@couponkill/sale';
 import { Cluster } from 'ioredis';
 
+/** Defaults of the relay's timing (the function's config sets each). */
+const DEFAULT_BLOCK_MS = 1000;
+const DEFAULT_REGISTRY_REFRESH_MS = 1000;
+const DEFAULT_PRUNE_INTERVAL_MS = 30_000;
+/** The blocking connection's command timeout beyond the block, so a block that ends on time never times out. */
+const BLOCK_TIMEOUT_MARGIN_MS = 5000;
+
 const GROUP = 'outbox-relay';
 /** The reason a grab whose outbox entry cannot become an event is FAILED with. */
 export const INVALID_INTENT = 'INVALID_INTENT';
@@ -90,12 +97,12 @@ export class OutboxRelay {
         : options.redis.duplicate({
             connectionName: `${options.redis.options.connectionName ?? 'outbox-relay'}-block`,
             enableAutoPipelining: false,
-            commandTimeout: this.#blockMs + 5000,
+            commandTimeout: this.#blockMs + BLOCK_TIMEOUT_MARGIN_MS,
           });
   }
 
   get #blockMs(): number {
-    return this.#o.blockMs ?? 1000;
+    return this.#o.blockMs ?? DEFAULT_BLOCK_MS;
   }
 
   start(): void {
@@ -148,8 +155,8 @@ export class OutboxRelay {
   }
 
   async #loop(): Promise<void> {
-    const refreshMs = this.#o.registryRefreshMs ?? 1000;
-    const pruneMs = this.#o.pruneIntervalMs ?? 30_000;
+    const refreshMs = this.#o.registryRefreshMs ?? DEFAULT_REGISTRY_REFRESH_MS;
+    const pruneMs = this.#o.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
     let lastRefresh = 0;
     let lastClaim = 0;
     let lastPrune = Date.now();

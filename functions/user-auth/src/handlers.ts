@@ -7,6 +7,9 @@ import type { Lockout } from './lockout.js';
 import type { RegisterLimiter } from './register-limit.js';
 import { jwksContract, loginContract, openApiContract, registerContract } from './contract.js';
 
+/** Verifiers and clients may cache the keys and the API document this long; a rotation publishes the new key well before it signs. */
+const PUBLISHED_CACHE_CONTROL = 'public, max-age=300';
+
 export interface UserAuthDeps {
   readonly users: UserStore;
   readonly keys: KeyRing;
@@ -94,12 +97,11 @@ export function userAuthRoutes(deps: UserAuthDeps): Route[] {
     implement(jwksContract, () => ({
       status: 200,
       body: publicJwks(deps.keys),
-      // Verifiers cache the set; a rotation publishes the new key well before it signs.
-      headers: { 'cache-control': 'public, max-age=300' },
+      headers: { 'cache-control': PUBLISHED_CACHE_CONTROL },
     })),
     implement(openApiContract, () => {
       if (deps.openApi === undefined) throw new AppError('NOT_FOUND', 'No OpenAPI document is published here.');
-      return { status: 200, body: deps.openApi, headers: { 'cache-control': 'public, max-age=300' } };
+      return { status: 200, body: deps.openApi, headers: { 'cache-control': PUBLISHED_CACHE_CONTROL } };
     }),
   ];
 }

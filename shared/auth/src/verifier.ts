@@ -4,6 +4,16 @@ import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, jwtV
 import { type Caller, callerClaimsSchema } from './claims.js';
 import { SIGNING_ALG } from './keys.js';
 
+/** Least time between two JWKS fetches triggered by an unknown kid (a forged kid cannot hammer user-auth). */
+const JWKS_COOLDOWN_MS = 30_000;
+/** How long fetched keys are trusted before they are fetched again (a removed key stops working by then). */
+const JWKS_MAX_AGE_MS = 300_000;
+/** A JWKS fetch that has not answered by then fails the verification (401), not the request's whole deadline. */
+const JWKS_FETCH_TIMEOUT_MS = 2000;
+/** Verified tokens remembered, and for how long: a user's burst of requests verifies once. */
+const TOKEN_CACHE_SIZE = 50_000;
+const TOKEN_CACHE_TTL_MS = 10_000;
+
 export interface VerifierOptions {
   readonly issuer: string;
   readonly audience: string;
@@ -33,12 +43,12 @@ export function createVerifier(options: VerifierOptions): Verify {
   const keys =
     options.jwks instanceof URL
       ? createRemoteJWKSet(options.jwks, {
-          cooldownDuration: options.jwksCooldownMs ?? 30_000,
-          cacheMaxAge: options.jwksMaxAgeMs ?? 300_000,
-          timeoutDuration: 2000,
+          cooldownDuration: options.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
+          cacheMaxAge: options.jwksMaxAgeMs ?? JWKS_MAX_AGE_MS,
+          timeoutDuration: JWKS_FETCH_TIMEOUT_MS,
         })
       : createLocalJWKSet(options.jwks);
-  const cache = new TokenCache(options.cacheSize ?? 50_000, options.cacheTtlMs ?? 10_000);
+  const cache = new TokenCache(options.cacheSize ?? TOKEN_CACHE_SIZE, options.cacheTtlMs ?? TOKEN_CACHE_TTL_MS);
 
   return async (token) => {
     const cached = cache.get(token);

@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { createPool, withDatabase } from './pool.js';
 
+/** How long a migration waits for another instance's migration of the same database to finish. */
+const MIGRATION_LOCK_SECONDS = 60;
+
 /** One versioned migration: `0001_create_orders.sql` → version 1, name `create_orders`. */
 export interface Migration {
   readonly version: number;
@@ -67,8 +70,9 @@ export async function migrate(pool: Pool, migrations: readonly Migration[]): Pro
   const [[database]] = await run<RowDataPacket[]>('SELECT DATABASE() AS name');
   const lockName = `couponkill:migrations:${String(database?.['name'] ?? '')}`;
   try {
-    const [[lock]] = await run<RowDataPacket[]>('SELECT GET_LOCK(?, 60) AS got', [lockName]);
-    if (lock?.['got'] !== 1) throw new Error(`could not take the migration lock ${lockName} within 60 s`);
+    const [[lock]] = await run<RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS got', [lockName, MIGRATION_LOCK_SECONDS]);
+    if (lock?.['got'] !== 1)
+      throw new Error(`could not take the migration lock ${lockName} within ${MIGRATION_LOCK_SECONDS} s`);
     await run(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INT UNSIGNED NOT NULL PRIMARY KEY,
       name VARCHAR(200) NOT NULL,

@@ -54,6 +54,9 @@ export const MYSQL_POOL_ENV = {
 /** Connections a store opens per database unless its caller sizes the pool. */
 export const DEFAULT_POOL_CONNECTIONS = 10;
 
+/** An idle connection is closed after this long, so a quiet pool gives its server connections back. */
+const IDLE_CONNECTION_MS = 60_000;
+
 /** Where a program's MySQL server is (the databases are named by its sharding or store settings). */
 export const mysqlUrlSchema = z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306');
 
@@ -83,9 +86,9 @@ export function createPool(options: DbOptions): Pool {
   };
   const config: PoolOptions = {
     uri: options.url,
-    connectionLimit: options.connectionLimit ?? 10,
-    maxIdle: options.connectionLimit ?? 10,
-    idleTimeout: 60_000,
+    connectionLimit: options.connectionLimit ?? DEFAULT_POOL_CONNECTIONS,
+    maxIdle: options.connectionLimit ?? DEFAULT_POOL_CONNECTIONS,
+    idleTimeout: IDLE_CONNECTION_MS,
     queueLimit: settings.queueLimit,
     waitForConnections: true,
     connectTimeout: settings.connectTimeoutMs,

@@ -12,6 +12,23 @@ import {
 import { fromKafkaMessage, toKafkaMessage } from './codec.js';
 import { type KafkaSecurity, kafkajsSecurity } from './security.js';
 
+/** Client defaults: a broker that does not connect or answer in time is retried, not waited on. */
+const CONNECTION_TIMEOUT_MS = 3000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const RETRY = { initialRetryTime: 100, retries: 8 } as const;
+/** A fresh topic's metadata is polled this often, this many times, before the creation counts as failed. */
+const TOPIC_METADATA_POLL_MS = 100;
+const TOPIC_METADATA_ATTEMPTS = 20;
+/** A send that has not settled by then fails (and the producer starts afresh). */
+const SEND_TIMEOUT_MS = 15_000;
+/** Consumer group timing: a member silent for the session timeout is dropped and its partitions move. */
+const SESSION_TIMEOUT_MS = 10_000;
+const HEARTBEAT_INTERVAL_MS = 1000;
+/** How long a fetch waits for new events before it answers empty. */
+const MAX_FETCH_WAIT_MS = 500;
+/** How long a lag reading may take before it gives up. */
+const LAG_TIMEOUT_MS = 5000;
+
 export interface KafkaOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
@@ -81,11 +98,11 @@ export function createKafka(options: KafkaOptions): Kafka {
   const config: KafkaConfig = {
     clientId: options.clientId,
     brokers: [...options.brokers],
-    connectionTimeout: options.connectionTimeoutMs ?? 3000,
-    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    connectionTimeout: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
+    requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator(options.logger),
-    retry: { initialRetryTime: 100, retries: 8 },
+    retry: { ...RETRY },
     ...kafkajsSecurity(options.security),
   };
   return new Kafka(config);
@@ -110,8 +127,8 @@ export async function ensureTopics(
       await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
       return;
     } catch (err) {
-      if (attempt >= 20) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (attempt >= TOPIC_METADATA_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, TOPIC_METADATA_POLL_MS));
     }
   }
 }
@@ -127,7 +144,7 @@ export class EventProducer {
   #connected = false;
 
   /** @param sendTimeoutMs a send that has not settled by then fails (and `reset` starts afresh) */
-  constructor(kafka: Kafka, sendTimeoutMs = 15_000) {
+  constructor(kafka: Kafka, sendTimeoutMs = SEND_TIMEOUT_MS) {
     this.#kafka = kafka;
     this.#sendTimeoutMs = sendTimeoutMs;
     this.#producer = this.#create();
@@ -205,9 +222,9 @@ export interface ConsumeOptions {
 export async function consumeEvents(kafka: Kafka, options: ConsumeOptions): Promise<Consumer> {
   const consumer = kafka.consumer({
     groupId: options.groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-    heartbeatInterval: 1000,
-    maxWaitTimeInMs: 500,
+    sessionTimeout: options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS,
+    heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+    maxWaitTimeInMs: MAX_FETCH_WAIT_MS,
     allowAutoTopicCreation: false,
   });
   await consumer.connect();
@@ -264,7 +281,7 @@ export async function consumerLag(
   topic: string,
   options: { readonly timeoutMs?: number } = {},
 ): Promise<{ total: number; partitions: PartitionLag[] }> {
-  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  const deadline = Date.now() + (options.timeoutMs ?? LAG_TIMEOUT_MS);
   const read = () => Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
   let result: Awaited<ReturnType<typeof read>>;
   for (;;) {

@@ -3,6 +3,9 @@ import { defineScripts, type RedisClient, TAKE_TOKEN } from '@couponkill/redis';
 import type { GrabFlow, GrabOutcome } from '@couponkill/sale';
 import type { ActiveFlowRules } from './active.js';
 
+/** Refusal marks kept in memory by default: enough for a flood's distinct users and addresses. */
+const DEFAULT_MAX_MARKS = 100_000;
+
 /** Which rule refused a grab. */
 export type FlowDimension = 'global' | 'coupon' | 'user' | 'ip' | 'concurrency';
 
@@ -68,7 +71,7 @@ export class FlowGate {
     this.#takeGlobal = defineScripts(options.redis, { flowTake: TAKE_TOKEN }).flowTake;
     this.#globalKey = options.globalKey ?? GLOBAL_BUCKET_KEY;
     this.#now = options.now ?? (() => performance.now());
-    this.#maxMarks = options.maxMarks ?? 100_000;
+    this.#maxMarks = options.maxMarks ?? DEFAULT_MAX_MARKS;
     this.#refused = options.metrics.counter(
       'couponkill_flow_rejected_total',
       'Grabs refused by flow control (429), by the rule that refused them and where it was decided.',

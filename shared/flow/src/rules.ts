@@ -7,6 +7,12 @@ import { NacosConfig, type NacosOptions, type TypedWatch, watchConfig } from '@c
 import { type ActiveFlowRules, compileRules, type RulesSource } from './active.js';
 import { EMBEDDED_FLOW_RULES, type FlowRulesDocument, parseFlowRules } from './schema.js';
 
+/** Defaults of `FlowRules.start`: the first retry delay to Nacos and the wait for its first answer. */
+const NACOS_RETRY_MS = 1000;
+const NACOS_START_TIMEOUT_MS = 5000;
+/** A failing long poll repeats every few seconds while Nacos is down: it is logged once per this. */
+const NACOS_ERROR_LOG_INTERVAL_MS = 30_000;
+
 /** The Nacos data id of the rules (group and namespace come from the connection). */
 export const FLOW_RULES_DATA_ID = 'flow-rules.yaml';
 
@@ -81,10 +87,10 @@ export class FlowRules {
   static async start(options: FlowRulesOptions): Promise<FlowRules> {
     const rules = new FlowRules(options);
     if (options.nacos !== undefined) {
-      const first = rules.#connect(options.nacos, options.retryMs ?? 1000);
+      const first = rules.#connect(options.nacos, options.retryMs ?? NACOS_RETRY_MS);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, options.startTimeoutMs ?? 5000);
+        timer = setTimeout(resolve, options.startTimeoutMs ?? NACOS_START_TIMEOUT_MS);
       });
       await Promise.race([first, timeout]);
       clearTimeout(timer);
@@ -158,8 +164,7 @@ export class FlowRules {
   #subscribe(nacos: NacosConfig, resolveFirst: () => void): void {
     let lastErrorLog = 0;
     nacos.onError((err) => {
-      // A failing long poll repeats every few seconds while Nacos is down: one line per 30 s.
-      if (Date.now() - lastErrorLog < 30_000) return;
+      if (Date.now() - lastErrorLog < NACOS_ERROR_LOG_INTERVAL_MS) return;
       lastErrorLog = Date.now();
       this.#log.warn({ err: err.message }, 'Nacos long poll failed; the flow rules in force stay');
     });
