@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import type { FunctionApp } from '@couponkill/http';
 import { createRedis, redisOptionsSchema } from '@couponkill/redis';
 import { couponKeys, Sale } from '@couponkill/sale';
-import { callJson, endpoints, type JwksFixture, serve, type Served, serveJwks, uniqueName } from '@couponkill/testkit';
+import {
+  callJson,
+  endpoints,
+  type JwksFixture,
+  serveApp,
+  type ServedApp,
+  serveJwks,
+  uniqueName,
+} from '@couponkill/testkit';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrabResult } from '../src/app.js';
@@ -12,7 +20,7 @@ import { loadGrabResultConfig } from '../src/config.js';
 
 // grab-result served over HTTP against real Redis, with a real sale and real grabs, and tokens
 // verified against a JWKS served the way user-auth serves it.
-type Running = Served & { app: FunctionApp };
+type Running = ServedApp<FunctionApp>;
 
 /** One frame of an event stream: an event, or a comment line. */
 interface Frame {
@@ -102,7 +110,7 @@ describe('grab-result: a grab as JSON and as an event stream', () => {
         ...env,
       }),
     );
-    const served = { ...(await serve(app.handler)), app };
+    const served = await serveApp(app);
     running.push(served);
     return served;
   }

@@ -13,8 +13,8 @@ import {
   endpoints,
   type Json,
   type JwksFixture,
-  serve,
-  type Served,
+  serveApp,
+  type ServedApp,
   serveJwks,
   uniqueName,
 } from '@couponkill/testkit';
@@ -30,7 +30,7 @@ import { OrderLifecycle } from '../src/lifecycle.js';
 const JOB_TOKEN = randomBytes(24).toString('base64url'); // 32 characters
 const DAY_MS = 24 * 3600 * 1000;
 
-type Running = Served & { app: FunctionApp };
+type Running = ServedApp<FunctionApp>;
 
 describe('orders: list, detail, cancel, use and the expiry job', () => {
   const prefix = uniqueName('ck_orders');
@@ -61,7 +61,7 @@ describe('orders: list, detail, cancel, use and the expiry job', () => {
         ...env,
       }),
     );
-    const served = { ...(await serve(app.handler)), app };
+    const served = await serveApp(app);
     running.push(served);
     return served;
   }

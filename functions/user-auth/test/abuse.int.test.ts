@@ -6,7 +6,7 @@ import { generateSigningKey } from '@couponkill/auth';
 import { createRedis, redisOptionsSchema } from '@couponkill/redis';
 import { createPool } from '@couponkill/db';
 import type { FunctionApp } from '@couponkill/http';
-import { endpoints, serve, uniqueName } from '@couponkill/testkit';
+import { endpoints, serveApp, type ServedApp, uniqueName } from '@couponkill/testkit';
 import { UserStore } from '@couponkill/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserAuth } from '../src/app.js';
@@ -18,7 +18,7 @@ const prefix = uniqueName('ck_abuse');
 const sharding = { indexDatabase: `${prefix}_index`, shards: [{ database: `${prefix}_0` }] };
 const password = 'correct horse battery';
 
-type Running = { url: string; close: () => Promise<void>; app: FunctionApp };
+type Running = ServedApp<FunctionApp>;
 const running: Running[] = [];
 
 /** A user-auth instance with `settings` in its config file; one client address per X-Forwarded-For. */
@@ -35,7 +35,7 @@ async function start(settings: Record<string, unknown>, redisUrl = endpoints().r
       TRUSTED_PROXY_HOPS: '1',
     }),
   );
-  const served = { ...(await serve(app.handler)), app };
+  const served = await serveApp(app);
   running.push(served);
   return served;
 }

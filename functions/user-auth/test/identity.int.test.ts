@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKey, type SigningKeyConfig } from '@couponkill/auth';
 import { createPool } from '@couponkill/db';
-import { callJson, endpoints, serve, type Served as Listening, uniqueName } from '@couponkill/testkit';
+import { callJson, endpoints, serveApp, type ServedApp, uniqueName } from '@couponkill/testkit';
 import { UserStore } from '@couponkill/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserLookup } from '@couponkill/fn-user-lookup/app';
@@ -33,10 +33,9 @@ writeFileSync(
   }),
 );
 
-type Served = Listening & { app: { close(): Promise<void> } };
-const running: Served[] = [];
+const running: ServedApp[] = [];
 
-async function startAuth(keys: SigningKeyConfig[], extraEnv: Record<string, string> = {}): Promise<Served> {
+async function startAuth(keys: SigningKeyConfig[], extraEnv: Record<string, string> = {}): Promise<ServedApp> {
   const env = {
     ...extraEnv,
     MYSQL_URL: endpoints().mysqlUrl,
@@ -48,12 +47,12 @@ async function startAuth(keys: SigningKeyConfig[], extraEnv: Record<string, stri
     TRUSTED_PROXY_HOPS: '0',
   };
   const app = await createUserAuth(loadUserAuthConfig(env));
-  const served = { ...(await serve(app.handler)), app };
+  const served = await serveApp(app);
   running.push(served);
   return served;
 }
 
-async function startLookup(auth: Served): Promise<Served> {
+async function startLookup(auth: ServedApp): Promise<ServedApp> {
   const env = {
     MYSQL_URL: endpoints().mysqlUrl,
     REDIS_URL: endpoints().redisUrl,
@@ -62,7 +61,7 @@ async function startLookup(auth: Served): Promise<Served> {
     AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
   };
   const app = await createUserLookup(loadUserLookupConfig(env));
-  const served = { ...(await serve(app.handler)), app };
+  const served = await serveApp(app);
   running.push(served);
   return served;
 }
@@ -72,8 +71,8 @@ const password = 'correct horse battery';
 describe('identity: register, login, lookup', () => {
   let keyA: SigningKeyConfig;
   let keyB: SigningKeyConfig;
-  let auth: Served;
-  let lookup: Served;
+  let auth: ServedApp;
+  let lookup: ServedApp;
 
   beforeAll(async () => {
     keyA = await generateSigningKey('key-a', true);

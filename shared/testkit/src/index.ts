@@ -28,5 +28,14 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 }
 
-export { callJson, type Json, JsonReply, type JsonRequest, serve, type Served } from './http.js';
+export {
+  callJson,
+  type Json,
+  JsonReply,
+  type JsonRequest,
+  serve,
+  serveApp,
+  type Served,
+  type ServedApp,
+} from './http.js';
 export { type JwksFixture, serveJwks, TEST_AUDIENCE, TEST_ISSUER } from './jwks.js';
