@@ -1,15 +1,13 @@
 import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { configLoader } from '@couponkill/config';
-import { MYSQL_ENV, mysqlPoolSchema, mysqlUrlSchema } from '@couponkill/db';
+import { MYSQL_ENV, mysqlSettingsShape } from '@couponkill/db';
 import { couponsDatabaseSchema, DEFAULT_COUPONS_DATABASE } from '@couponkill/coupons';
 import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const couponAdminConfigSchema = z.object({
-  mysqlUrl: mysqlUrlSchema,
-  /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
-  mysqlPool: mysqlPoolSchema.prefault({}),
+  ...mysqlSettingsShape,
   couponsDatabase: couponsDatabaseSchema.default(DEFAULT_COUPONS_DATABASE),
   redis: redisOptionsSchema.prefault({}),
   /** Where live orders are counted before a delete (CONFIG_FILE, like the other functions' sharding). */

@@ -1,15 +1,14 @@
 import { jobTokenSchema, VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { configLoader } from '@couponkill/config';
-import { MYSQL_ENV, mysqlPoolSchema, mysqlUrlSchema } from '@couponkill/db';
+import { couponsDatabaseSchema, DEFAULT_COUPONS_DATABASE } from '@couponkill/coupons';
+import { MYSQL_ENV, mysqlSettingsShape } from '@couponkill/db';
 import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const createOrderConfigSchema = z.object({
-  mysqlUrl: mysqlUrlSchema,
-  /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
-  mysqlPool: mysqlPoolSchema.prefault({}),
-  couponsDatabase: z.string().default('couponkill_coupons'),
+  ...mysqlSettingsShape,
+  couponsDatabase: couponsDatabaseSchema.default(DEFAULT_COUPONS_DATABASE),
   orderSharding: orderShardingSchema.prefault({}),
   redis: redisOptionsSchema.prefault({}),
   migrateOnStart: z.boolean().default(false),

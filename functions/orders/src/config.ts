@@ -1,14 +1,12 @@
 import { jobTokenSchema, VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { configLoader } from '@couponkill/config';
-import { MYSQL_ENV, mysqlPoolSchema, mysqlUrlSchema } from '@couponkill/db';
+import { MYSQL_ENV, mysqlSettingsShape } from '@couponkill/db';
 import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
 export const ordersConfigSchema = z.object({
-  mysqlUrl: mysqlUrlSchema,
-  /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
-  mysqlPool: mysqlPoolSchema.prefault({}),
+  ...mysqlSettingsShape,
   /** The same layout create-order writes with (CONFIG_FILE, like the other functions' sharding). */
   orderSharding: orderShardingSchema.prefault({}),
   redis: redisOptionsSchema.prefault({}),

@@ -1,5 +1,6 @@
 import { jobTokenSchema } from '@couponkill/auth';
 import { configLoader } from '@couponkill/config';
+import { couponsDatabaseSchema, DEFAULT_COUPONS_DATABASE } from '@couponkill/coupons';
 import { MYSQL_ENV, mysqlPoolSchemaWith, mysqlUrlSchema } from '@couponkill/db';
 import { KAFKA_SECURITY_ENV, kafkaBrokersSchema, kafkaSecuritySchema, TOPICS } from '@couponkill/events';
 import { orderShardingSchema } from '@couponkill/orders';
@@ -13,7 +14,7 @@ export const reconcileConfigSchema = z.object({
    * A statement may take longer than a request's: a check reads every order of a coupon.
    */
   mysqlPool: mysqlPoolSchemaWith({ queryTimeoutMs: 60_000 }).prefault({}),
-  couponsDatabase: z.string().default('couponkill_coupons'),
+  couponsDatabase: couponsDatabaseSchema.default(DEFAULT_COUPONS_DATABASE),
   orderSharding: orderShardingSchema.prefault({}),
   redis: redisOptionsSchema.prefault({}),
   kafkaBrokers: kafkaBrokersSchema,

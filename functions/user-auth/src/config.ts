@@ -1,5 +1,5 @@
 import { configLoader } from '@couponkill/config';
-import { MYSQL_ENV, mysqlPoolSchema, mysqlUrlSchema } from '@couponkill/db';
+import { MYSQL_ENV, mysqlSettingsShape } from '@couponkill/db';
 import { signingKeysSchema } from '@couponkill/auth';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { scryptParamsSchema, userShardingSchema } from '@couponkill/users';
@@ -17,9 +17,7 @@ function bucketSchema(defaults: { ratePerSecond: number; burst: number }) {
 }
 
 export const userAuthConfigSchema = z.object({
-  mysqlUrl: mysqlUrlSchema,
-  /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
-  mysqlPool: mysqlPoolSchema.prefault({}),
+  ...mysqlSettingsShape,
   redis: redisOptionsSchema.prefault({}),
   userSharding: userShardingSchema.prefault({}),
   /** Apply the user schema migrations at start (local runs); clusters run them as a Job. */

@@ -1,14 +1,12 @@
 import { VERIFIER_ENV, verifierSettingsSchema } from '@couponkill/auth';
 import { configLoader } from '@couponkill/config';
-import { MYSQL_ENV, mysqlPoolSchema, mysqlUrlSchema } from '@couponkill/db';
+import { MYSQL_ENV, mysqlSettingsShape } from '@couponkill/db';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { userShardingSchema } from '@couponkill/users';
 import { z } from 'zod';
 
 export const userLookupConfigSchema = z.object({
-  mysqlUrl: mysqlUrlSchema,
-  /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
-  mysqlPool: mysqlPoolSchema.prefault({}),
+  ...mysqlSettingsShape,
   redis: redisOptionsSchema.prefault({}),
   userSharding: userShardingSchema.prefault({}),
   auth: verifierSettingsSchema.prefault({}),

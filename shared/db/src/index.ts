@@ -8,6 +8,7 @@ export {
   MYSQL_POOL_ENV,
   mysqlPoolSchema,
   mysqlPoolSchemaWith,
+  mysqlSettingsShape,
   mysqlUrlSchema,
   openDatabasePool,
   type MysqlPoolSettings,

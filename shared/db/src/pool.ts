@@ -60,6 +60,13 @@ const IDLE_CONNECTION_MS = 60_000;
 /** Where a program's MySQL server is (the databases are named by its sharding or store settings). */
 export const mysqlUrlSchema = z.url().default('mysql://couponkill:couponkill@127.0.0.1:3306');
 
+/** The `mysqlUrl` and `mysqlPool` settings of a program that talks to MySQL, to spread into its config schema. */
+export const mysqlSettingsShape = {
+  mysqlUrl: mysqlUrlSchema,
+  /** Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up. */
+  mysqlPool: mysqlPoolSchema.prefault({}),
+};
+
 /** The environment variables of a program's `mysqlUrl` and `mysqlPool` settings. */
 export const MYSQL_ENV = { MYSQL_URL: 'mysqlUrl', ...MYSQL_POOL_ENV } as const;
 
