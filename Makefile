@@ -26,16 +26,16 @@ deps: ## Install what is missing: Node LTS (cache), Debian packages, npm package
 	@bash scripts/bootstrap.sh
 
 dev: deps ## Run everything locally on embedded defaults; Ctrl-C stops it all
-	@node --conditions=source --import tsx local/src/dev.ts
+	@node --conditions=source --import tsx tools/dev/src/main.ts
 
 servers: deps ## Only the middleware (Redis, MariaDB, Kafka, Nacos), with the env to reuse them
-	@node --conditions=source --import tsx local/src/cli/servers.ts
+	@node --conditions=source --import tsx tools/servers/src/cli/servers.ts
 
 kube: deps ## A real kube-apiserver + etcd with the Knative, KEDA, KafkaSource and Seckill CRDs; prints KUBECONFIG
-	@node --conditions=source --import tsx local/src/cli/kube.ts
+	@node --conditions=source --import tsx tools/cluster/src/cli/kube.ts
 
 sale: deps ## Run a sale's lifecycle against a running make dev: make sale FILE=operator/examples/seckill.yaml [ARGS='--start-in 20 --open-for 60']
-	@node --conditions=source --import tsx operator/src/local/sale.ts --file "$(FILE)" $(ARGS)
+	@node --conditions=source --import tsx operator/src/dev/sale.ts --file "$(FILE)" $(ARGS)
 
 admin: deps ## Create an administrator: make admin USERNAME=… PASSWORD=… EMAIL=… [MYSQL_URL=…]
 	@MYSQL_URL="$${MYSQL_URL:-mysql://couponkill:couponkill@127.0.0.1:13306}" node --conditions=source --import tsx \
@@ -51,19 +51,19 @@ redrive: deps ## Replay (default) or compensate a coupon's dead-lettered grabs: 
 		node --conditions=source --import tsx functions/create-order/src/cli.ts --coupon "$(COUPON)" --mode "$(or $(MODE),replay)"
 
 flow-rules: deps ## Publish flow rules to the running make dev's Nacos, applied live: make flow-rules [FILE=config/flow-rules.yaml] [UNCHECKED=1]
-	@node --conditions=source --import tsx local/src/cli/flow-rules.ts $(FILE) $(if $(UNCHECKED),--unchecked)
+	@node --conditions=source --import tsx tools/dev/src/cli/flow-rules.ts $(FILE) $(if $(UNCHECKED),--unchecked)
 
 loadtest: deps ## Flash sale through the running make dev gateway: make loadtest [ARGS='--distribution skewed …']
-	@node --conditions=source --import tsx local/src/loadtest/main.ts $(ARGS)
+	@node --conditions=source --import tsx tools/bench/src/loadtest/main.ts $(ARGS)
 
 bench: deps ## Throughput and latency as ratios to baselines measured in the same run (own servers, about 1 min)
-	@node --conditions=source --import tsx local/src/bench/main.ts $(ARGS)
+	@node --conditions=source --import tsx tools/bench/src/bench/main.ts $(ARGS)
 
 chaos: deps ## Sales under a seeded random fault schedule, then the books: make chaos [SEED=…] [SCHEDULES=10] (own servers, ~1 min each)
-	@node --conditions=source --import tsx local/src/chaos/main.ts --seed "$(SEED)" --schedules "$(SCHEDULES)" $(ARGS)
+	@node --conditions=source --import tsx tools/bench/src/chaos/main.ts --seed "$(SEED)" --schedules "$(SCHEDULES)" $(ARGS)
 
 openapi: ## Write docs/openapi.json from the routes' zod schemas (a unit test fails when it is stale)
-	@node --conditions=source --import tsx local/src/openapi/generate.ts
+	@node --conditions=source --import tsx tools/openapi/src/generate.ts
 
 test: deps ## Every check: lint, type-check, chart checks, unit, integration (real servers, a real kube-apiserver) and image tests
 	@rm -rf reports/tests && mkdir -p reports/tests
@@ -117,7 +117,7 @@ clean: ## Remove build output and local server state (keeps the per-user cache)
 # Images: one per function and one for the operator, daemonless (OCI layout in .run/images/<tag>; see README "Images").
 # Registries are passed explicitly: REGISTRY=host[:port] to push to, MIRROR_REGISTRY=host[:port]
 # to pull the middleware images from. Without one, a target that needs it stops with one sentence.
-IMAGES := node --import tsx local/src/cli/images.ts
+IMAGES := node --import tsx tools/images/src/cli/images.ts
 
 build-all-images: deps ## Build every image, functions and operator (OCI layout .run/images/<version>)
 	@$(IMAGES) build

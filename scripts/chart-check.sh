@@ -27,7 +27,7 @@ done
 # Every rendered object, and the platform manifests, against the offline upstream schemas
 # (Kubernetes 1.34, Knative, Kafka source, KEDA, Istio, Prometheus operator, our CRD), strictly.
 platform=("$CK_ROOT"/knative/*/*.yaml "$CK_ROOT/istio/namespace.yaml" "$CK_ROOT/istio/peer-authentication.yaml")
-(cd "$CK_ROOT" && node --conditions=source --import tsx local/src/cli/validate-manifests.ts --crd "$CK_ROOT/operator/crds/seckill.couponkill.io.yaml" \
+(cd "$CK_ROOT" && node --conditions=source --import tsx tools/cluster/src/cli/validate-manifests.ts --crd "$CK_ROOT/operator/crds/seckill.couponkill.io.yaml" \
   "$out"/rendered-{default,prod,canary,all}.yaml "${platform[@]}" "$CK_ROOT/operator/examples/seckill.yaml") >"$out/kubeconform.log" 2>&1 ||
   { cat "$out/kubeconform.log" >&2; die "kubeconform: rendered objects do not match their schemas"; }
 echo "chart: kubeconform (strict, offline schemas) $(tail -1 "$out/kubeconform.log")"

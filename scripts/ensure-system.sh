@@ -2,7 +2,7 @@
 # Installs the Debian packages the local servers need (Redis, MariaDB) and the daemonless image
 # tools (podman + runc to run an image, skopeo to copy it, docker-registry as the 127.0.0.1
 # registry of the image tests), only when missing.
-# Kafka (Maven Central) and rnacos (a cargo package) are fetched by local/infra on first use.
+# Kafka (Maven Central) and rnacos (a cargo package) are fetched by tools/servers on first use.
 source "$(dirname "$0")/lib.sh"
 
 need=()
