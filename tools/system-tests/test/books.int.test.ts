@@ -1,5 +1,5 @@
 import { newEvent, grabAccepted, toHttp } from '@couponkill/events';
-import { type ReconcileDeps, reconcileCoupon } from '@couponkill/fn-reconcile/reconcile';
+import { type ReconcileDeps, reconcileCoupon } from '@couponkill/repair';
 import { couponKeys } from '@couponkill/sale';
 import { endpoints } from '@couponkill/testkit';
 import { describe, expect, it } from 'vitest';
