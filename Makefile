@@ -117,7 +117,7 @@ clean: ## Remove build output and local server state (keeps the per-user cache)
 # Images: one per function and one for the operator, daemonless (OCI layout in .run/images/<tag>; see README "Images").
 # Registries are passed explicitly: REGISTRY=host[:port] to push to, MIRROR_REGISTRY=host[:port]
 # to pull the middleware images from. Without one, a target that needs it stops with one sentence.
-IMAGES := node --import tsx tools/images/src/cli/images.ts
+IMAGES := node --conditions=source --import tsx tools/images/src/cli/images.ts
 
 build-all-images: deps ## Build every image, functions and operator (OCI layout .run/images/<version>)
 	@$(IMAGES) build

@@ -1,10 +1,12 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root (this file lives in tools/servers/src). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The repository root: this file lives in tools/servers/src, or compiled in tools/servers/dist/src
+ * (what another package imports without the `source` condition). */
+const here = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(here, basename(dirname(here)) === 'dist' ? '../../../..' : '../../..');
 
 /** Per-user cache for downloads and builds, outside the clone so a new clone starts warm. */
 export function cacheDir(...parts: string[]): string {
