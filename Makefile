@@ -75,9 +75,10 @@ test: deps ## Every check: lint, type-check, chart checks, unit, integration (re
 	node scripts/test-summary.mjs reports/tests/unit.json reports/tests/integration.json reports/tests/images.json || status=1; \
 	exit $$status
 
-lint: ## ESLint, Prettier, project references in step with dependencies, the chart's copies of its files
+lint: ## ESLint, Prettier, project references in step with dependencies, the chart's copies of its files and its values table
 	@node scripts/tsconfig-refs.mjs --check
 	@node scripts/chart-files.mjs --check
+	@node scripts/chart-readme.mjs --check
 	@node_modules/.bin/eslint . --max-warnings=0
 	@node_modules/.bin/prettier --check --log-level=warn .
 
@@ -99,8 +100,9 @@ format: ## Rewrite files with Prettier and ESLint fixes
 chart-check: ## Helm chart: lint --strict per values set, render to .run/chart/, kubeconform (strict, offline), helm-unittest, schema negative check, skaffold render
 	@bash scripts/chart-check.sh
 
-chart-files: ## Copy the files the chart renders from into helm/couponkill/files/ (routes, OpenAPI, Seckill CRD, operator RBAC)
+chart-files: ## Copy the files the chart renders from into helm/couponkill/files/ (routes, OpenAPI, Seckill CRD, operator RBAC); write the chart README's values table from values.yaml
 	@node scripts/chart-files.mjs
+	@node scripts/chart-readme.mjs
 
 deploy-chart: ## helm upgrade --install into the current kubeconfig's cluster: make deploy-chart [NAMESPACE=couponkill] [ARGS='--set …']
 	@bash scripts/deploy-chart.sh default $(ARGS)
