@@ -17,7 +17,7 @@ VITEST := node_modules/.bin/vitest
 .PHONY: help deps dev servers kube sale admin reconcile redrive flow-rules loadtest bench chaos openapi test lint typecheck unit integration images-test format clean \
 	build-all-images build-and-push-all build-all-images-canary push-all-images-canary build-and-push-all-canary \
 	pull-dependency-images build-and-push-all-complete image-base-packages \
-	chart-check chart-files deploy-chart deploy-chart-prod deploy-chart-canary
+	chart-check chart-files generate deploy-chart deploy-chart-prod deploy-chart-canary
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-28s\033[0m %s\n", $$1, $$2}'
@@ -75,9 +75,11 @@ test: deps ## Every check: lint, type-check, chart checks, unit, integration (re
 	node scripts/test-summary.mjs reports/tests/unit.json reports/tests/integration.json reports/tests/images.json || status=1; \
 	exit $$status
 
-lint: ## ESLint, Prettier, project references in step with dependencies, the chart's copies of its files
+lint: ## ESLint, Prettier, project references, the chart's copies of its files, what the function manifests generate, the chart's values table
 	@node scripts/tsconfig-refs.mjs --check
 	@node scripts/chart-files.mjs --check
+	@node scripts/functions.mjs --check
+	@node scripts/chart-readme.mjs --check
 	@node_modules/.bin/eslint . --max-warnings=0
 	@node_modules/.bin/prettier --check --log-level=warn .
 
@@ -99,8 +101,12 @@ format: ## Rewrite files with Prettier and ESLint fixes
 chart-check: ## Helm chart: lint --strict per values set, render to .run/chart/, kubeconform (strict, offline), helm-unittest, schema negative check, skaffold render
 	@bash scripts/chart-check.sh
 
-chart-files: ## Copy the files the chart renders from into helm/couponkill/files/ (routes, OpenAPI, Seckill CRD, operator RBAC)
+chart-files: ## Copy the files the chart renders from into helm/couponkill/files/ (OpenAPI, Seckill CRD, operator RBAC); write the chart README's values table from values.yaml
 	@node scripts/chart-files.mjs
+	@node scripts/chart-readme.mjs
+
+generate: ## Write what follows from the function manifests (skaffold.yaml, the chart's functions values, schema and files)
+	@node scripts/functions.mjs
 
 deploy-chart: ## helm upgrade --install into the current kubeconfig's cluster: make deploy-chart [NAMESPACE=couponkill] [ARGS='--set …']
 	@bash scripts/deploy-chart.sh default $(ARGS)

@@ -10,6 +10,9 @@ import {
   formatTable,
   ratio,
   reportName,
+  RESULTS_BEGIN,
+  RESULTS_END,
+  withResults,
 } from '../src/bench/report.js';
 
 const figure = (over: Partial<Figure>): Figure => ({
@@ -74,7 +77,7 @@ describe('formatting', () => {
     ]);
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^\| figure +\| value +\| baseline +\| ratio +\| goal +\| met\? +\|$/);
-    expect(lines[1]).toMatch(/^\|-+\|-+\|-+\|-+\|-+\|-+\|$/);
+    expect(lines[1]).toMatch(/^\| -+ \| -+ \| -+ \| -+ \| -+ \| -+ \|$/);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
     expect(lines[2]).toContain('| 6,000 req/s');
     expect(lines[2]).toContain('10,000 req/s (hello @500)');
@@ -82,6 +85,20 @@ describe('formatting', () => {
     expect(lines[2]).toMatch(/\| yes +\|$/);
     expect(lines[3]).toMatch(/\| NO +\|$/);
     expect(lines[4]).toMatch(/\| — +\| — +\|$/);
+  });
+});
+
+describe('the results in docs/performance.md', () => {
+  const page = `# Performance\n\nintro\n\n${RESULTS_BEGIN}\n\nold table\n\n${RESULTS_END}\n\nafter\n`;
+
+  it('replaces only what lies between the markers, and again the same way', () => {
+    const once = withResults(page, '| new |\n');
+    expect(once).toBe(`# Performance\n\nintro\n\n${RESULTS_BEGIN}\n\n| new |\n\n${RESULTS_END}\n\nafter\n`);
+    expect(withResults(once, '| new |')).toBe(once);
+  });
+
+  it('refuses a page without the markers', () => {
+    expect(() => withResults('# Performance\n', 'table')).toThrow(/markers/);
   });
 });
 

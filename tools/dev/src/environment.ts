@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { type FunctionManifest, loadManifests, type Need } from '@couponkill/manifest';
 import { type Endpoints, REPO_ROOT } from '@couponkill/servers';
 
 /** The issuer of the local runtime's tokens (user-auth signs them; every function checks it). */
@@ -13,6 +14,8 @@ export interface RuntimeSettings {
   readonly jobToken: string;
   readonly nacosNamespace: string;
   readonly logLevel: string;
+  /** Where the function manifests are (functions/<name>/function.yaml); the repository by default. */
+  readonly root?: string;
 }
 
 /** Where a function finds the public keys of user-auth, once it runs on its port. */
@@ -23,45 +26,44 @@ export function jwksUrl(ports: ReadonlyMap<string, number>): string {
 export type FunctionEnvironment = (ports: ReadonlyMap<string, number>) => Record<string, string>;
 
 /**
- * Each routed function's environment, as its container gets it in the cluster, in start order
- * (user-auth first: the others read its keys). The order worker's replicas take create-order's.
+ * Each function's environment, as its container gets it in the cluster, built from its manifest's
+ * `needs` (plus `migrate`, `openapi`, the `env` entries with a dev value and `dev.env`), in the
+ * manifests' order (user-auth first: the others read its keys). Functions with `dev.start: false`
+ * are left out. The order worker's replicas take create-order's.
  */
 export function functionEnvironments(s: RuntimeSettings): Record<string, FunctionEnvironment> {
-  const common = {
-    MYSQL_URL: s.endpoints.mysqlUrl,
-    REDIS_URL: s.endpoints.redisUrl,
-    AUTH_ISSUER: LOCAL_AUTH_ISSUER,
-    LOG_LEVEL: s.logLevel,
-  };
-  const brokerList = s.endpoints.kafkaBrokers.join(',');
-  return {
-    'user-auth': () => ({
-      ...common,
-      MIGRATE_ON_START: 'true',
-      AUTH_SIGNING_KEYS: s.signingKeys,
-      TRUSTED_PROXY_HOPS: '1',
-      OPENAPI_FILE: join(REPO_ROOT, 'docs', 'openapi.json'),
-    }),
-    // Its /jobs/redrive takes the job token; its verifier checks it against user-auth's keys.
-    'create-order': (ports) => ({
-      ...common,
-      MIGRATE_ON_START: 'true',
-      AUTH_JWKS_URL: jwksUrl(ports),
-      JOB_TOKEN: s.jobToken,
-    }),
-    'coupon-admin': (ports) => ({ ...common, MIGRATE_ON_START: 'true', AUTH_JWKS_URL: jwksUrl(ports) }),
-    'user-lookup': (ports) => ({ ...common, AUTH_JWKS_URL: jwksUrl(ports) }),
-    'grab-coupon': (ports) => ({
-      ...common,
-      AUTH_JWKS_URL: jwksUrl(ports),
-      TRUSTED_PROXY_HOPS: '1',
+  const root = s.root ?? REPO_ROOT;
+  const fromNeed: Record<Need, (ports: ReadonlyMap<string, number>) => Record<string, string>> = {
+    mysql: () => ({ MYSQL_URL: s.endpoints.mysqlUrl }),
+    redis: () => ({ REDIS_URL: s.endpoints.redisUrl }),
+    kafka: () => ({ KAFKA_BROKERS: s.endpoints.kafkaBrokers.join(',') }),
+    nacos: () => ({
       NACOS_SERVER_ADDR: s.endpoints.nacos.serverAddr,
       NACOS_USERNAME: s.endpoints.nacos.username,
       NACOS_PASSWORD: s.endpoints.nacos.password,
       NACOS_NAMESPACE: s.nacosNamespace,
     }),
-    'grab-result': (ports) => ({ ...common, AUTH_JWKS_URL: jwksUrl(ports) }),
-    orders: (ports) => ({ ...common, AUTH_JWKS_URL: jwksUrl(ports), JOB_TOKEN: s.jobToken }),
-    'outbox-relay': () => ({ ...common, KAFKA_BROKERS: brokerList, CREATE_TOPICS: 'true', TOPIC_PARTITIONS: '12' }),
+    issuer: () => ({ AUTH_ISSUER: LOCAL_AUTH_ISSUER }),
+    verifier: (ports) => ({ AUTH_JWKS_URL: jwksUrl(ports) }),
+    signingKeys: () => ({ AUTH_SIGNING_KEYS: s.signingKeys }),
+    // The local gateway is the one proxy in front of a function.
+    clientAddress: () => ({ TRUSTED_PROXY_HOPS: '1' }),
+    coupons: () => ({}), // the function's default database name
+    jobToken: () => ({ JOB_TOKEN: s.jobToken }),
   };
+  const envOf =
+    (m: FunctionManifest): FunctionEnvironment =>
+    (ports) => ({
+      ...m.needs.reduce<Record<string, string>>((env, need) => ({ ...env, ...fromNeed[need](ports) }), {}),
+      LOG_LEVEL: s.logLevel,
+      ...(m.migrate ? { MIGRATE_ON_START: 'true' } : {}),
+      ...(m.openapi ? { OPENAPI_FILE: join(root, 'docs', 'openapi.json') } : {}),
+      ...Object.fromEntries(m.env.flatMap((e) => (e.dev === undefined ? [] : [[e.name, e.dev]]))),
+      ...m.dev.env,
+    });
+  return Object.fromEntries(
+    loadManifests(root)
+      .filter((m) => m.dev.start)
+      .map((m) => [m.name, envOf(m)]),
+  );
 }

@@ -90,7 +90,7 @@ const envOf = functionEnvironments({
 });
 for (const name of functionsOf(table)) {
   if (envOf[name] === undefined)
-    throw new Error(`functions/routes.yaml names ${name}, which make dev does not know how to configure`);
+    throw new Error(`${name} has public routes, but its manifest says make dev does not start it (dev.start)`);
 }
 
 const upstreams = new Map<string, number>();

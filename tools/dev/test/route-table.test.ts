@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { functionsOf, loadRouteTable, routeFor } from '../src/gateway/route-table.js';
 
-describe('functions/routes.yaml', () => {
+describe("the function manifests' public routes", () => {
   const table = loadRouteTable();
 
   it('sends each public path to its function', () => {

@@ -1,27 +1,32 @@
-import { couponAdminContracts } from '@couponkill/fn-coupon-admin/contract';
-import { createOrderContracts } from '@couponkill/fn-create-order/contract';
-import { grabCouponContracts } from '@couponkill/fn-grab-coupon/contract';
-import { grabResultContracts } from '@couponkill/fn-grab-result/contract';
-import { ordersContracts } from '@couponkill/fn-orders/contract';
-import { reconcileContracts } from '@couponkill/fn-reconcile/contract';
-import { userAuthContracts } from '@couponkill/fn-user-auth/contract';
-import { userLookupContracts } from '@couponkill/fn-user-lookup/contract';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { openApiDocument, type RouteContract } from '@couponkill/http';
+import { loadManifests } from '@couponkill/manifest';
+import { REPO_ROOT } from '@couponkill/servers';
 
-/** Every route of every function, by function (the order of the document's tags follows it). */
-export const CONTRACTS: Readonly<Record<string, readonly RouteContract[]>> = {
-  'user-auth': userAuthContracts,
-  'user-lookup': userLookupContracts,
-  'coupon-admin': couponAdminContracts,
-  'grab-coupon': grabCouponContracts,
-  'grab-result': grabResultContracts,
-  orders: ordersContracts,
-  'create-order': createOrderContracts,
-  reconcile: reconcileContracts,
-};
+export type Contracts = Readonly<Record<string, readonly RouteContract[]>>;
+
+/**
+ * Every route of every function, by function in the manifests' order (the order of the document's
+ * tags follows it): the `contracts` export of each functions/<name>/src/contract.ts.
+ */
+export async function loadContracts(root = REPO_ROOT): Promise<Contracts> {
+  const found: Record<string, readonly RouteContract[]> = {};
+  for (const { name } of loadManifests(root)) {
+    const file = join(root, 'functions', name, 'src', 'contract.ts');
+    if (!existsSync(file)) continue;
+    const module = (await import(pathToFileURL(file).href)) as { contracts?: readonly RouteContract[] };
+    if (module.contracts === undefined) throw new Error(`functions/${name}/src/contract.ts exports no \`contracts\``);
+    found[name] = module.contracts;
+  }
+  return found;
+}
+
+export const CONTRACTS: Contracts = await loadContracts();
 
 /** The one OpenAPI document of the API, built from the routes' own zod schemas. */
-export function buildOpenApi(): Record<string, unknown> {
+export function buildOpenApi(contracts: Contracts = CONTRACTS): Record<string, unknown> {
   return openApiDocument(
     {
       title: 'CouponKill API',
@@ -44,11 +49,11 @@ export function buildOpenApi(): Record<string, unknown> {
         { name: 'meta', description: 'This document.' },
       ],
     },
-    Object.values(CONTRACTS).flat(),
+    Object.values(contracts).flat(),
   );
 }
 
 /** The document as written to `docs/openapi.json` (stable formatting, so a diff shows real drift). */
-export function renderOpenApi(): string {
-  return `${JSON.stringify(buildOpenApi(), null, 2)}\n`;
+export function renderOpenApi(contracts: Contracts = CONTRACTS): string {
+  return `${JSON.stringify(buildOpenApi(contracts), null, 2)}\n`;
 }

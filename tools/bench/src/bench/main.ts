@@ -21,7 +21,16 @@ import { benchDurability } from './durability.js';
 import { benchOrders } from './orders.js';
 import { benchScriptCost } from './script-cost.js';
 import { benchWholeSale, type WholeSaleResult } from './whole-sale.js';
-import { cpuModelOf, describeMachine, evaluate, type Figure, formatTable, type Machine, reportName } from './report.js';
+import {
+  cpuModelOf,
+  describeMachine,
+  evaluate,
+  type Figure,
+  formatTable,
+  type Machine,
+  reportName,
+  withResults,
+} from './report.js';
 
 const DURATION_S = 5;
 const WARMUP_S = 1;
@@ -438,6 +447,24 @@ try {
     )}\n`,
   );
   say(`report: ${file}`);
+
+  // The results table of docs/performance.md is this run's, unless the run broke an invariant.
+  if (exitCode === 0) {
+    const page = join(REPO_ROOT, 'docs', 'performance.md');
+    const lines = [
+      `Last run ${at.toISOString().slice(0, 10)}, ${describeMachine(machine)}:`,
+      '',
+      formatTable(evaluated),
+    ];
+    if (whole !== undefined) {
+      lines.push(
+        '',
+        `Whole sale invariants, ours: \`${whole.ours.invariants}\`; naive: \`${whole.naive.invariants}\`.`,
+      );
+    }
+    writeFileSync(page, withResults(readFileSync(page, 'utf8'), lines.join('\n')));
+    say(`results table: ${page}`);
+  }
 } catch (err) {
   console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
   exitCode = 1;

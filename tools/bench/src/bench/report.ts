@@ -91,7 +91,23 @@ export function formatTable(figures: readonly EvaluatedFigure[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  // The separator as Prettier writes it, so the table lands in docs/performance.md already formatted.
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The markers in docs/performance.md between which `make bench` writes its latest results. */
+export const RESULTS_BEGIN = '<!-- bench results: written by make bench -->';
+export const RESULTS_END = '<!-- end of bench results -->';
+
+/**
+ * `doc` with everything between the result markers replaced by `results`; throws when the
+ * markers are missing, so a bench run never appends a second table somewhere else.
+ */
+export function withResults(doc: string, results: string): string {
+  const begin = doc.indexOf(RESULTS_BEGIN);
+  const end = doc.indexOf(RESULTS_END);
+  if (begin < 0 || end < begin) throw new Error(`the results markers ${RESULTS_BEGIN} … ${RESULTS_END} are missing`);
+  return `${doc.slice(0, begin + RESULTS_BEGIN.length)}\n\n${results.trim()}\n\n${doc.slice(end)}`;
 }
 
 export interface Machine {

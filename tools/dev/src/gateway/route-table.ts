@@ -1,21 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { z } from 'zod';
+import { loadManifests, publicRoutes, type RouteEntry } from '@couponkill/manifest';
 import { REPO_ROOT } from '@couponkill/servers';
 
-const routeSchema = z.union([
-  z.strictObject({ exact: z.string().startsWith('/'), function: z.string() }),
-  z.strictObject({ prefix: z.string().startsWith('/'), function: z.string() }),
-  z.strictObject({ regex: z.string().startsWith('^').endsWith('$'), function: z.string() }),
-]);
-const tableSchema = z.strictObject({ routes: z.array(routeSchema).min(1) });
+export type { RouteEntry };
 
-export type RouteEntry = z.output<typeof routeSchema>;
-
-/** `functions/routes.yaml`, validated. */
-export function loadRouteTable(file = join(REPO_ROOT, 'functions', 'routes.yaml')): RouteEntry[] {
-  return tableSchema.parse(parse(readFileSync(file, 'utf8'))).routes;
+/** The public routes of the function manifests (functions/<name>/function.yaml), first match wins. */
+export function loadRouteTable(root = REPO_ROOT): RouteEntry[] {
+  return publicRoutes(loadManifests(root));
 }
 
 /** The function that serves `path`, by the first matching entry. */
