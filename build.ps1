@@ -5,7 +5,7 @@
 # Docker Desktop and the Containerfile; the local servers of dev and test need Linux (e.g. WSL).
 #   ./build.ps1 help
 #   ./build.ps1 build-all-images
-#   ./build.ps1 build-and-push-all REGISTRY=registry.example:5000
+#   ./build.ps1 build-and-push-all REGISTRY=127.0.0.1:5000
 #   ./build.ps1 deploy-chart NAMESPACE=couponkill --set functions.grab-coupon.image.tag=0.1.0
 # Needs Node 18 or newer on PATH (the project itself runs on the version of .node-version).
 
