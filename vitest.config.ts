@@ -20,7 +20,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{shared,functions}/*/test/**/*.test.ts', '{local,operator}/test/**/*.test.ts'],
+          include: [
+            '{shared,functions}/*/test/**/*.test.ts',
+            '{local,operator}/test/**/*.test.ts',
+            'scripts/test/**/*.test.mjs',
+          ],
           exclude: ['**/*.int.test.ts', '**/*.images.test.ts', '**/node_modules/**'],
         },
       },
