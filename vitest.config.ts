@@ -35,7 +35,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{shared,functions,tools}/*/test/**/*.test.ts', 'operator/test/**/*.test.ts'],
+          include: [
+            '{shared,functions,tools}/*/test/**/*.test.ts',
+            'operator/test/**/*.test.ts',
+            'scripts/test/**/*.test.mjs',
+          ],
           exclude: ['**/*.int.test.ts', '**/*.images.test.ts', '**/node_modules/**'],
         },
       },

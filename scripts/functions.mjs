@@ -39,10 +39,10 @@ function skaffold() {
     '      context: .',
     '      custom:',
     '        # Builds the image of one function; pushes it to $IMAGE when $PUSH_IMAGE is true.',
-    `        buildCommand: bash scripts/skaffold-build.sh ${m.name}`,
+    `        buildCommand: node scripts/tasks.mjs skaffold-build ${m.name}`,
     '        dependencies:',
     '          paths:',
-    ...[`functions/${m.name}/**`, ...imageInputs, 'scripts/skaffold-build.sh'].map((p) => `            - ${p}`),
+    ...[`functions/${m.name}/**`, ...imageInputs, 'scripts/tasks/**'].map((p) => `            - ${p}`),
   ]);
   const dockerArtifacts = manifests.flatMap((m) => [
     `        - image: couponkill/${m.name}`,
@@ -80,12 +80,10 @@ function skaffold() {
     '      context: .',
     '      custom:',
     "        # The Seckill operator's image (entry point operator/src/kube/main.ts, compiled).",
-    '        buildCommand: bash scripts/skaffold-build.sh operator',
+    '        buildCommand: node scripts/tasks.mjs skaffold-build operator',
     '        dependencies:',
     '          paths:',
-    ...['operator/**', 'functions/**', 'tools/**', ...imageInputs, 'scripts/skaffold-build.sh'].map(
-      (p) => `            - ${p}`,
-    ),
+    ...['operator/**', 'functions/**', 'tools/**', ...imageInputs, 'scripts/tasks/**'].map((p) => `            - ${p}`),
     'deploy:',
     '  helm:',
     '    releases:',

@@ -86,7 +86,7 @@ describe('a new function folder with a manifest', () => {
   it('is built and deployed by skaffold', () => {
     const skaffold = readFileSync(join(root, 'skaffold.yaml'), 'utf8');
     expect(skaffold).toContain(`- image: couponkill/${NAME}`);
-    expect(skaffold).toContain(`buildCommand: bash scripts/skaffold-build.sh ${NAME}`);
+    expect(skaffold).toContain(`buildCommand: node scripts/tasks.mjs skaffold-build ${NAME}`);
     expect(skaffold).toContain(`FUNCTION: ${NAME}`);
     expect(skaffold).toContain(`functions.${NAME}.image.ref: '{{with .IMAGE_FULLY_QUALIFIED_couponkill_coupon_notes}}`);
   });

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       // the project's podman storage (and the layout) under that name.
       const fn = positionals[0];
       const image = process.env['IMAGE'];
-      if (fn === undefined) throw new UsageError('usage: scripts/skaffold-build.sh <function|operator>');
+      if (fn === undefined) throw new UsageError('usage: node scripts/tasks.mjs skaffold-build <function|operator>');
       if (image === undefined || image === '')
         throw new UsageError('IMAGE is not set: skaffold sets it for a custom build');
       const lastSlash = image.lastIndexOf('/');
