@@ -17,7 +17,7 @@ import { FileSeckillStore } from '../src/dev/store.js';
 describe('a sale without Kubernetes: the same controller with the local adapters (make sale)', () => {
   const rig = new SeckillRig(endpoints());
   let admin: Admin;
-  const logger = createLogger({ name: 'local-sale-test', level: 'silent' });
+  const logger = createLogger({ name: 'dev-sale-test', level: 'silent' });
 
   beforeAll(async () => {
     await rig.start();
