@@ -42,7 +42,7 @@ export interface KubeApiserver {
 
 type Response = { readonly status: number; readonly body: unknown };
 
-/** The per-user cache folder the Kubernetes binaries are built into (scripts/ensure-k8s-tools.sh). */
+/** The per-user cache folder the Kubernetes binaries are built into (scripts/tasks/go-tools.mjs). */
 export function kubeToolsBin(): string {
   return join(cacheDir('k8s-tools'), 'bin');
 }
@@ -53,8 +53,8 @@ export async function ensureKubeBinaries(log: (line: string) => void = () => und
   if (existsSync(join(bin, 'kube-apiserver')) && existsSync(join(bin, 'etcd'))) return;
   await runInstallStep(
     'kube-apiserver + etcd',
-    'bash',
-    [join(REPO_ROOT, 'scripts/ensure-k8s-tools.sh'), 'etcd', 'kube_apiserver'],
+    process.execPath,
+    [join(REPO_ROOT, 'scripts/tasks/go-tools.mjs'), 'etcd', 'kube_apiserver'],
     {
       log,
       showOutput: (line) => line.includes('==>'),

@@ -5,16 +5,16 @@ import { pickPort, REPO_ROOT, type ServerProcess, spawnServer, stateDir, waitFor
 
 /**
  * The toxiproxy server binary: built once from the Go module proxy at a pinned version into the
- * per-user cache by scripts/ensure-toxiproxy.sh (which prints its path).
+ * per-user cache by scripts/tasks/go-tools.mjs (which prints its path).
  */
 export function ensureToxiproxy(): string {
-  const result = spawnSync('bash', [join(REPO_ROOT, 'scripts', 'ensure-toxiproxy.sh')], {
+  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'tasks', 'go-tools.mjs'), 'toxiproxy'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const binary = result.stdout.trim().split('\n').at(-1);
   if (result.status !== 0 || binary === undefined || binary === '') {
-    throw new Error('could not build toxiproxy (scripts/ensure-toxiproxy.sh failed; see above)');
+    throw new Error('could not build toxiproxy (scripts/tasks/go-tools.mjs toxiproxy failed; see above)');
   }
   return binary;
 }

@@ -19,7 +19,9 @@ export interface ValidationResult {
 export async function kubeconformBinary(): Promise<string> {
   const bin = join(cacheDir('k8s-tools', 'bin'), 'kubeconform');
   if (!existsSync(bin)) {
-    await run('bash', [join(REPO_ROOT, 'scripts/ensure-k8s-tools.sh'), 'kubeconform'], { maxBuffer: 64 * 1024 * 1024 });
+    await run(process.execPath, [join(REPO_ROOT, 'scripts/tasks/go-tools.mjs'), 'kubeconform'], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
   }
   return bin;
 }
