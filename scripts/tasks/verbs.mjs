@@ -37,7 +37,18 @@ export const PATHS = {
   exampleSale: 'operator/examples/seckill.yaml',
   knative: 'knative',
   platform: ['istio/namespace.yaml', 'istio/peer-authentication.yaml'],
+  docs: ['README.md', 'docs', 'shared', 'functions', 'operator', 'tools', 'helm', 'knative', 'keda', 'istio', 'images'],
 };
+
+// Every relative link and #heading in the Markdown files resolves (offline: no URL is fetched).
+const DOC_LINKS = [
+  '--no-config',
+  '--no-stdout',
+  '--quiet',
+  '--frail',
+  '--use',
+  'remark-validate-links=repository:false',
+];
 
 // The local servers' addresses under make dev, for the admin commands run beside it.
 const LOCAL = {
@@ -117,6 +128,7 @@ function lint(ctx) {
     () => runSync(nodeBin(), [PATHS.chartReadme, '--check'], { env: ctx.env, check: false }),
     () => tool('eslint', 'eslint', ['.', '--max-warnings=0'], ctx),
     () => tool('prettier', 'prettier', ['--check', '--log-level=warn', '.'], ctx),
+    () => tool('remark-cli', 'remark', [...DOC_LINKS, ...PATHS.docs], ctx),
   );
 }
 const typecheck = (ctx) => tool('typescript', 'tsc', ['-b'], ctx);
@@ -265,7 +277,7 @@ export const VERBS = [
   {
     name: 'lint',
     about:
-      "ESLint, Prettier, project references, the chart's copies of its files, what the function manifests generate, the chart's values table",
+      "ESLint, Prettier, project references, the chart's copies of its files, what the function manifests generate, the chart's values table, links in the docs",
     run: lint,
   },
   { name: 'typecheck', about: 'tsc -b over the solution (strict)', run: typecheck },
