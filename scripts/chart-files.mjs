@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Copies the files the Helm chart renders from but cannot reach (a chart reads only files inside
-// itself) into helm/couponkill/files/: functions/routes.yaml (the public HTTP surface; the
-// VirtualService is rendered from it) and docs/openapi.json (published by user-auth).
+// itself) into helm/couponkill/files/: the Seckill CRD, its example, the operator's RBAC and
+// docs/openapi.json (published by user-auth). The per-function files (functions.json, routes.yaml)
+// are written from the function manifests by scripts/functions.mjs.
 //   node scripts/chart-files.mjs           write the copies
 //   node scripts/chart-files.mjs --check   exit 1 when a copy differs from its source
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,6 @@ const generated = (source) =>
   `# GENERATED from ${source} by \`node scripts/chart-files.mjs\`; do not edit.\n` +
   '# `make lint` fails when this copy drifts from the source.\n';
 const copies = [
-  { source: 'functions/routes.yaml', target: 'helm/couponkill/files/routes.yaml' },
   { source: 'operator/crds/seckill.couponkill.io.yaml', target: 'helm/couponkill/files/seckill-crd.yaml' },
   { source: 'operator/examples/seckill.yaml', target: 'helm/couponkill/files/seckill-example.yaml' },
   { source: 'operator/deploy/rbac.yaml', target: 'helm/couponkill/files/operator-rbac.yaml' },

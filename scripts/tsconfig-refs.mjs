@@ -6,9 +6,9 @@ import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const check = process.argv.includes('--check');
-const dirs = ['shared', 'functions']
+const dirs = ['shared', 'functions', 'tools']
   .flatMap((group) => (existsSync(join(root, group)) ? readdirSync(join(root, group)).map((d) => join(group, d)) : []))
-  .concat(['operator', 'local'])
+  .concat(['operator'])
   .filter((dir) => existsSync(join(root, dir, 'package.json')) && existsSync(join(root, dir, 'tsconfig.json')));
 
 const byName = new Map(

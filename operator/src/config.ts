@@ -1,10 +1,10 @@
 import { configLoader } from '@couponkill/config';
-import { RECONCILE_STORES_ENV, reconcileConfigSchema } from '@couponkill/fn-reconcile/config';
+import { RECONCILE_STORES_ENV, reconcileStoresSchema } from '@couponkill/repair';
 import { OUTBOX_REGISTRY } from '@couponkill/sale';
 import { z } from 'zod';
 
 /** The operator reads and repairs the same stores reconciliation does, plus its own settings. */
-export const operatorConfigSchema = reconcileConfigSchema.omit({ jobToken: true }).extend({
+export const operatorConfigSchema = reconcileStoresSchema.extend({
   /** Watch one namespace (the usual, with a Role), or every namespace when empty (a ClusterRole). */
   watchNamespace: z.string().default(''),
   /** Where the leader-election Lease lives (the operator's own namespace). */

@@ -1,6 +1,6 @@
 import { type Coupon, type CouponPatch, type CouponStore, type NewCoupon, toSaleSettings } from '@couponkill/coupons';
-import { reconcileCoupon, type ReconcileDeps } from '@couponkill/fn-reconcile/reconcile';
 import type { OrderStore } from '@couponkill/orders';
+import { reconcileCoupon, type ReconcileDeps } from '@couponkill/repair';
 import type { Sale } from '@couponkill/sale';
 import type { SaleCounters, SaleParameters } from './lifecycle.js';
 import type { ReconcileSummary } from './types.js';

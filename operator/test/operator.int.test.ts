@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { consumerLag } from '@couponkill/events';
-import { pickPort, REPO_ROOT, type ServerProcess, spawnServer, waitFor } from '@couponkill/local/infra';
+import { pickPort, REPO_ROOT, type ServerProcess, spawnServer, waitFor } from '@couponkill/servers';
 import {
   ensureCrds,
   KAFKA_SOURCE,
@@ -11,8 +11,8 @@ import {
   KNATIVE_SERVING,
   type KubeApiserver,
   startKubeApiserver,
-} from '@couponkill/local/kube';
-import { checkInvariants, fireGrabs, pressingUsers, SeckillRig, settle } from '@couponkill/local/testing';
+} from '@couponkill/cluster';
+import { checkInvariants, fireGrabs, pressingUsers, SeckillRig, settle } from '@couponkill/system-tests';
 import { createLogger } from '@couponkill/logging';
 import { NacosConfig } from '@couponkill/nacos';
 import { endpoints, uniqueName } from '@couponkill/testkit';

@@ -132,7 +132,8 @@ export const preheatCouponContract = defineContract({
   errors: ['NOT_FOUND', 'CONFLICT'],
 });
 
-export const couponAdminContracts = [
+/** The routes of this function (the OpenAPI document finds them by this name). */
+export const contracts = [
   createCouponContract,
   listCouponsContract,
   getCouponContract,

@@ -123,4 +123,5 @@ export const redriveContract = defineContract({
   errors: ['UNAVAILABLE'],
 });
 
-export const createOrderContracts = [grabAcceptedSinkContract, deadLetterSinkContract, redriveContract];
+/** The routes of this function (the OpenAPI document finds them by this name). */
+export const contracts = [grabAcceptedSinkContract, deadLetterSinkContract, redriveContract];

@@ -51,4 +51,5 @@ export const grabContract = defineContract({
   errors: ['NOT_FOUND', 'SOLD_OUT', 'LIMIT_REACHED', 'INACTIVE', 'NOT_STARTED', 'ENDED', 'RATE_LIMITED', 'UNAVAILABLE'],
 });
 
-export const grabCouponContracts = [grabContract];
+/** The routes of this function (the OpenAPI document finds them by this name). */
+export const contracts = [grabContract];

@@ -59,4 +59,5 @@ export const grabEventsContract = defineContract({
   errors: ['NOT_FOUND', 'RATE_LIMITED'],
 });
 
-export const grabResultContracts = [getGrabContract, grabEventsContract];
+/** The routes of this function (the OpenAPI document finds them by this name). */
+export const contracts = [getGrabContract, grabEventsContract];

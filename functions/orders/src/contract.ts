@@ -107,7 +107,8 @@ export const expireOrdersContract = defineContract({
   errors: ['UNAVAILABLE'],
 });
 
-export const ordersContracts = [
+/** The routes of this function (the OpenAPI document finds them by this name). */
+export const contracts = [
   listOrdersContract,
   getOrderContract,
   cancelOrderContract,

@@ -1,10 +1,10 @@
 import { requireJobToken } from '@couponkill/auth';
 import type { ConfigStore } from '@couponkill/config';
 import { createFunctionKit, type FunctionApp, implement } from '@couponkill/http';
+import { reconcileCoupon } from '@couponkill/repair';
 import type { reconcileConfigSchema } from './config.js';
 import { reconcileContract } from './contract.js';
 import { connectReconcileDeps } from './deps.js';
-import { reconcileCoupon } from './reconcile.js';
 
 export const FUNCTION_NAME = 'reconcile';
 

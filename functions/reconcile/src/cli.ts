@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { loadOrExit } from '@couponkill/config';
+import { reconcileCoupon } from '@couponkill/repair';
 import { loadReconcileConfig } from './config.js';
 import { connectReconcileDeps } from './deps.js';
-import { reconcileCoupon } from './reconcile.js';
 
 const { values } = parseArgs({
   options: {

@@ -58,4 +58,5 @@ export const reconcileContract = defineContract({
   errors: [],
 });
 
-export const reconcileContracts = [reconcileContract];
+/** The routes of this function (the OpenAPI document finds them by this name). */
+export const contracts = [reconcileContract];

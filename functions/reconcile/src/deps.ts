@@ -3,9 +3,9 @@ import { CouponStore } from '@couponkill/coupons';
 import { consumerLag, createKafka } from '@couponkill/events';
 import { OrderStore } from '@couponkill/orders';
 import { assertNoEviction, createRedis } from '@couponkill/redis';
+import type { ReconcileDeps } from '@couponkill/repair';
 import { Sale } from '@couponkill/sale';
 import type { reconcileConfigSchema } from './config.js';
-import type { ReconcileDeps } from './reconcile.js';
 
 /** The stores reconciliation reads and repairs, shared by the job function and the command. */
 export async function connectReconcileDeps(

@@ -93,4 +93,5 @@ export const openApiContract = defineContract({
   errors: ['NOT_FOUND'],
 });
 
-export const userAuthContracts = [registerContract, loginContract, jwksContract, openApiContract];
+/** The routes of this function (the OpenAPI document finds them by this name). */
+export const contracts = [registerContract, loginContract, jwksContract, openApiContract];

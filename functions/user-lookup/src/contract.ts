@@ -45,4 +45,5 @@ export const userByNameContract = defineContract({
   errors: ['NOT_FOUND'],
 });
 
-export const userLookupContracts = [meContract, userByIdContract, userByNameContract];
+/** The routes of this function (the OpenAPI document finds them by this name). */
+export const contracts = [meContract, userByIdContract, userByNameContract];

@@ -44,29 +44,41 @@ app.kubernetes.io/name: {{ .name }}
 {{- end -}}
 {{- end -}}
 
-{{/* What each function's code reads (see functions/<name>/src/config.ts). */}}
-{{- define "couponkill.needs" -}}
-{{- $needs := dict
-  "user-auth" (list "mysql" "redis" "issuer" "signingKeys" "clientAddress")
-  "user-lookup" (list "mysql" "redis" "issuer" "verifier")
-  "coupon-admin" (list "mysql" "redis" "issuer" "verifier" "coupons")
-  "grab-coupon" (list "redis" "issuer" "verifier" "clientAddress")
-  "grab-result" (list "redis" "issuer" "verifier")
-  "orders" (list "mysql" "redis" "issuer" "verifier" "jobToken")
-  "create-order" (list "mysql" "redis" "issuer" "verifier" "coupons" "jobToken")
-  "outbox-relay" (list "redis" "kafka")
-  "reconcile" (list "mysql" "redis" "kafka" "coupons" "jobToken")
-  "operator" (list "mysql" "redis" "kafka" "coupons")
--}}
-{{- get $needs . | default list | toJson -}}
+{{/* The facts of one function, from its manifest functions/<name>/function.yaml (copied into
+     files/functions.json by scripts/functions.mjs): needs (what its code reads, see its
+     src/config.ts), env (beyond the needs: a chart value path or a pod field), directPath,
+     migrate, openapi, gateway. The operator is not a function: its facts are here.
+     (dict "root" $ "name" "grab-coupon") → JSON */}}
+{{- define "couponkill.facts" -}}
+{{- $facts := dict "name" .name "needs" (list "mysql" "redis" "kafka" "coupons") "env" (list (dict "name" "ORDER_WORKER_GROUP" "value" "kafkaSource.consumerGroup") (dict "name" "GRAB_TOPIC" "value" "kafka.topics.grabAccepted.name")) -}}
+{{- if ne .name "operator" -}}
+{{- $facts = dict "name" .name "needs" list "env" list -}}
+{{- range (.root.Files.Get "files/functions.json" | fromJson).functions -}}
+{{- if eq .name $.name }}{{ $facts = . }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $facts -}}
 {{- end -}}
 
 {{/* Functions whose request path must be fixed, so the activator is kept out of it
-     (target-burst-capacity 0, min-scale >= 1): user-auth and grab-coupon count the proxies in
-     X-Forwarded-For to find the client address; create-order admits POSTs by the caller's mesh
-     identity, which a proxy in between would replace. */}}
+     (target-burst-capacity 0, min-scale >= 1): `directPath: true` in their manifests (user-auth
+     and grab-coupon count the proxies in X-Forwarded-For to find the client address; create-order
+     admits POSTs by the caller's mesh identity, which a proxy in between would replace). */}}
 {{- define "couponkill.directPath" -}}
-{{- list "user-auth" "grab-coupon" "create-order" | toJson -}}
+{{- $names := list -}}
+{{- range (.Files.Get "files/functions.json" | fromJson).functions -}}
+{{- if .directPath }}{{ $names = append $names .name }}{{ end -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end -}}
+
+{{/* Functions that apply database migrations (`migrate: true`), in manifest order. */}}
+{{- define "couponkill.migrating" -}}
+{{- $names := list -}}
+{{- range (.Files.Get "files/functions.json" | fromJson).functions -}}
+{{- if .migrate }}{{ $names = append $names .name }}{{ end -}}
+{{- end -}}
+{{- toJson $names -}}
 {{- end -}}
 
 {{- define "couponkill.kafkaBrokers" -}}
@@ -131,7 +143,8 @@ app.kubernetes.io/name: {{ .name }}
 {{- define "couponkill.env" -}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
-{{- $needs := include "couponkill.needs" .name | fromJsonArray -}}
+{{- $facts := include "couponkill.facts" (dict "root" $root "name" .name) | fromJson -}}
+{{- $needs := $facts.needs -}}
 {{- $secret := include "couponkill.secretName" $root -}}
 - name: FUNCTION_TARGET
   value: {{ .name | quote }}
@@ -201,29 +214,16 @@ app.kubernetes.io/name: {{ .name }}
   valueFrom: { secretKeyRef: { name: {{ include "couponkill.kafkaAuthSecret" $root }}, key: password } }
 {{- end }}
 {{- end }}
-{{- if eq .name "grab-coupon" }}
-- name: SOLD_OUT_MARK_MS
-  value: {{ $v.config.soldOutMarkMs | quote }}
+{{- /* The manifest's own environment: a chart value by its path, or a field of the pod. */}}
+{{- range $e := $facts.env }}
+- name: {{ $e.name }}
+{{- if $e.fieldRef }}
+  valueFrom: { fieldRef: { fieldPath: {{ $e.fieldRef }} } }
+{{- else }}
+{{- $value := $v }}
+{{- range splitList "." $e.value }}{{ $value = index $value . }}{{ end }}
+  value: {{ $value | quote }}
 {{- end }}
-{{- if eq .name "orders" }}
-- name: EXPIRE_BATCH_LIMIT
-  value: {{ $v.config.expireBatchLimit | quote }}
-{{- end }}
-{{- if eq .name "create-order" }}
-- name: ORDER_BATCH_MAX_ITEMS
-  value: {{ $v.config.orderBatch.maxItems | quote }}
-- name: ORDER_BATCH_MAX_WAIT_MS
-  value: {{ $v.config.orderBatch.maxWaitMs | quote }}
-{{- end }}
-{{- if has .name (list "reconcile" "operator") }}
-- name: ORDER_WORKER_GROUP
-  value: {{ $v.kafkaSource.consumerGroup | quote }}
-- name: GRAB_TOPIC
-  value: {{ $v.kafka.topics.grabAccepted.name | quote }}
-{{- end }}
-{{- if eq .name "outbox-relay" }}
-- name: RELAY_CONSUMER
-  valueFrom: { fieldRef: { fieldPath: metadata.name } }
 {{- end }}
 - name: NACOS_SERVER_ADDR
   value: {{ include "couponkill.nacosAddr" $root | quote }}
@@ -248,6 +248,7 @@ app.kubernetes.io/name: {{ .name }}
 {{/* Container body shared by ksvc and Deployment: (dict "root" $ "name" … "fn" …) */}}
 {{- define "couponkill.container" -}}
 {{- $v := .root.Values -}}
+{{- $facts := include "couponkill.facts" . | fromJson -}}
 image: {{ include "couponkill.image" . }}
 imagePullPolicy: {{ $v.image.pullPolicy }}
 ports:
@@ -255,7 +256,7 @@ ports:
     containerPort: 8080
 env:
 {{ include "couponkill.env" . | indent 2 }}
-{{- if and (eq .name "user-auth") (not .job) }}
+{{- if and $facts.openapi (not .job) }}
   - name: OPENAPI_FILE
     value: /etc/couponkill-openapi/openapi.json
 {{- end }}
@@ -281,7 +282,7 @@ volumeMounts:
     readOnly: true
   - name: tmp
     mountPath: /tmp
-{{- if and (eq .name "user-auth") (not .job) }}
+{{- if and $facts.openapi (not .job) }}
   # user-auth publishes the API's OpenAPI document at /openapi.json, beside the JWKS.
   - name: openapi
     mountPath: /etc/couponkill-openapi

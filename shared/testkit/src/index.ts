@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 
-/** Where the real servers of an integration run listen (started by local/src/testing/global-setup.ts). */
+/** Where the real servers of an integration run listen (started by tools/system-tests/src/global-setup.ts). */
 export interface TestEndpoints {
   readonly redisUrl: string;
   readonly mysqlUrl: string;

@@ -1,4 +1,0 @@
-export { fireGrabs, type GrabAttempt, type GrabLoadResult } from './grab-load.js';
-export { checkInvariants, type InvariantReport, type SaleFacts } from './invariants.js';
-export { pressingUsers, settle, shuffle } from './sale-load.js';
-export { SeckillRig } from './seckill-rig.js';
