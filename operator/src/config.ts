@@ -1,10 +1,10 @@
+import { AUDIT_STORES_ENV, auditStoresSchema } from '@couponkill/audit';
 import { configLoader } from '@couponkill/config';
-import { RECONCILE_STORES_ENV, reconcileStoresSchema } from '@couponkill/repair';
 import { OUTBOX_REGISTRY } from '@couponkill/sale';
 import { z } from 'zod';
 
-/** The operator reads and repairs the same stores reconciliation does, plus its own settings. */
-export const operatorConfigSchema = reconcileStoresSchema.extend({
+/** The operator reads and repairs the same stores the audit does, plus its own settings. */
+export const operatorConfigSchema = auditStoresSchema.extend({
   /** Watch one namespace (the usual, with a Role), or every namespace when empty (a ClusterRole). */
   watchNamespace: z.string().default(''),
   /** Where the leader-election Lease lives (the operator's own namespace). */
@@ -37,7 +37,7 @@ export const operatorConfigSchema = reconcileStoresSchema.extend({
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 
 export const loadOperatorConfig = configLoader('operator', operatorConfigSchema, {
-  ...RECONCILE_STORES_ENV,
+  ...AUDIT_STORES_ENV,
   WATCH_NAMESPACE: 'watchNamespace',
   LEASE_NAMESPACE: 'leaseNamespace',
   LEASE_NAME: 'leaseName',

@@ -148,14 +148,14 @@ export class Controller {
       case 'withdrawFlowRules':
         if (status.couponId !== undefined) await flowRules.withdraw(object, status.couponId);
         return { flowRules: status.flowRules === undefined ? undefined : { ...status.flowRules, published: false } };
-      case 'reconcile': {
-        const { summary, counters } = await backend.reconcile(action.couponId);
+      case 'audit': {
+        const { summary, counters } = await backend.audit(action.couponId);
         return {
           ...counters,
           lag: 0,
           outbox: 0,
           report: summary,
-          message: `reconciled: ${summary.verdict}, ${summary.liveOrders} orders, ${summary.stockLeft} left`,
+          message: `audited: ${summary.verdict}, ${summary.liveOrders} orders, ${summary.stockLeft} left`,
         };
       }
     }

@@ -32,7 +32,7 @@ export type Action =
   | { readonly kind: 'scaleDown' }
   | { readonly kind: 'publishFlowRules'; readonly sale: SaleParameters }
   | { readonly kind: 'withdrawFlowRules' }
-  | { readonly kind: 'reconcile'; readonly couponId: string };
+  | { readonly kind: 'audit'; readonly couponId: string };
 
 export interface KubeEvent {
   readonly type: 'Normal' | 'Warning';
@@ -65,7 +65,7 @@ export function decide(object: SeckillObject, obs: Observations): Decision {
   const events: KubeEvent[] = [];
   const actions: Action[] = [];
   let next: Mutable<SeckillStatus> = { ...status, phase, observedGeneration: object.generation };
-  if (obs.counters !== undefined && phase !== 'Reconciled') {
+  if (obs.counters !== undefined && phase !== 'Audited') {
     next = { ...next, ...obs.counters, countersAt: iso };
   }
   const cleanup = (): void => {
@@ -77,7 +77,7 @@ export function decide(object: SeckillObject, obs: Observations): Decision {
     cleanup();
     return { status: next, actions, events, requeueAfterMs: undefined };
   }
-  if (phase === 'Reconciled' || phase === 'Failed') {
+  if (phase === 'Audited' || phase === 'Failed') {
     cleanup(); // a sale that failed while scaled up gives its instances back
     return { status: next, actions, events, requeueAfterMs: undefined };
   }
@@ -206,8 +206,8 @@ export function decide(object: SeckillObject, obs: Observations): Decision {
     case 'Closing': {
       const counters = obs.counters;
       if (counters !== undefined && counters.outbox === 0 && counters.lag === 0) {
-        actions.push({ kind: 'reconcile', couponId });
-        moveTo('Reconciled', 'Reconciled', 'drained and reconciled', { reconciledAt: iso });
+        actions.push({ kind: 'audit', couponId });
+        moveTo('Audited', 'Audited', 'drained and audited', { auditedAt: iso });
         next = {
           ...next,
           conditions: setCondition(

@@ -1,9 +1,9 @@
+import { auditCoupon, type AuditDeps } from '@couponkill/audit';
 import { type Coupon, type CouponPatch, type CouponStore, type NewCoupon, toSaleSettings } from '@couponkill/coupons';
 import type { OrderStore } from '@couponkill/orders';
-import { reconcileCoupon, type ReconcileDeps } from '@couponkill/repair';
 import type { Sale } from '@couponkill/sale';
 import type { SaleCounters, SaleParameters } from './lifecycle.js';
-import type { ReconcileSummary } from './types.js';
+import type { AuditSummary } from './types.js';
 
 /** A failure no retry fixes (the coupon does not exist): the sale goes to Failed with `reason`. */
 export class PermanentError extends Error {
@@ -28,7 +28,7 @@ export class SpecRejected extends Error {
 /**
  * The data side of a sale, the same in the cluster and in `make dev`: the coupon and its sale
  * state (written the way coupon-admin writes them: the row locked, Redis PREHEAT inside, MySQL
- * committed after), the live counters, and reconciliation (functions/reconcile) at the end.
+ * committed after), the live counters, and the audit (shared/audit) at the end.
  */
 export class SaleBackend {
   constructor(
@@ -93,10 +93,10 @@ export class SaleBackend {
         `${outcome.belowSold} units are already taken; stock cannot go below ${outcome.belowSold}`,
       );
     }
-    if ('needsReconcile' in outcome) {
-      // Not permanent: reconciliation (which the operator runs) rebuilds the state from the orders.
+    if ('needsAudit' in outcome) {
+      // Not permanent: the audit (which the operator runs) rebuilds the state from the orders.
       throw new Error(
-        `coupon ${coupon.id} has ${outcome.needsReconcile} orders but no sale state in Redis; reconcile it first`,
+        `coupon ${coupon.id} has ${outcome.needsAudit} orders but no sale state in Redis; audit it first`,
       );
     }
   }
@@ -115,15 +115,13 @@ export class SaleBackend {
     return { sold: Math.max(0, stock - stockLeft), remaining: stockLeft, ordersDurable, lag, outbox };
   }
 
-  /** Runs reconciliation (repairing when it is safe); refuses to report while grabs are in flight. */
-  async reconcile(
-    couponId: string,
-  ): Promise<{ summary: ReconcileSummary; counters: Omit<SaleCounters, 'lag' | 'outbox'> }> {
-    const deps: ReconcileDeps = this.deps;
-    const report = await reconcileCoupon(deps, couponId, { repair: true });
+  /** Runs the audit (repairing when it is safe); refuses to report while grabs are in flight. */
+  async audit(couponId: string): Promise<{ summary: AuditSummary; counters: Omit<SaleCounters, 'lag' | 'outbox'> }> {
+    const deps: AuditDeps = this.deps;
+    const report = await auditCoupon(deps, couponId, { repair: true });
     if (report.verdict === 'NOT_FOUND')
-      throw new PermanentError('CouponNotFound', `coupon ${couponId} vanished before reconciliation`);
-    if (report.verdict === 'IN_FLIGHT') throw new Error('grabs are still in flight; reconciling again shortly');
+      throw new PermanentError('CouponNotFound', `coupon ${couponId} vanished before the audit`);
+    if (report.verdict === 'IN_FLIGHT') throw new Error('grabs are still in flight; auditing again shortly');
     const stockLeft = report.repaired ? report.redis.expectedStockLeft : (report.redis.stockLeft ?? 0);
     return {
       summary: {

@@ -75,7 +75,7 @@ export const seckillSpecSchema = z
 
 export type SeckillSpec = z.infer<typeof seckillSpecSchema>;
 
-export type Phase = 'Pending' | 'Warming' | 'Open' | 'Closing' | 'Reconciled' | 'Failed';
+export type Phase = 'Pending' | 'Warming' | 'Open' | 'Closing' | 'Audited' | 'Failed';
 
 export interface Condition {
   readonly type: string;
@@ -86,7 +86,7 @@ export interface Condition {
   readonly observedGeneration?: number;
 }
 
-export interface ReconcileSummary {
+export interface AuditSummary {
   readonly verdict: string;
   readonly totalStock: number;
   readonly liveOrders: number;
@@ -119,11 +119,11 @@ export interface SeckillStatus {
   readonly warmedAt?: string;
   readonly openedAt?: string;
   readonly closedAt?: string;
-  readonly reconciledAt?: string;
+  readonly auditedAt?: string;
   readonly acceptedWindow?: { readonly start: string; readonly end: string };
   readonly scaledFrom?: Readonly<Record<string, string>>;
   readonly flowRules?: FlowRulesStatus;
-  readonly report?: ReconcileSummary;
+  readonly report?: AuditSummary;
   readonly conditions?: readonly Condition[];
 }
 

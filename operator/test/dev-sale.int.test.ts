@@ -94,7 +94,7 @@ describe('a sale without Kubernetes: the same controller with the local adapters
     let stopped = false;
     const running = (async () => {
       // Like make sale, it ends with the sale (a new run on a finished status file starts afresh).
-      while (!stopped && store.status.phase !== 'Reconciled' && store.status.phase !== 'Failed') {
+      while (!stopped && store.status.phase !== 'Audited' && store.status.phase !== 'Failed') {
         store = new FileSeckillStore({ file, statusFile: join(dir, 'status.yaml'), log: (l) => lines.push(l) });
         await fresh().pass();
         await sleep(100);
@@ -126,7 +126,7 @@ describe('a sale without Kubernetes: the same controller with the local adapters
       expect(second.acceptedGrabIds).toHaveLength(10);
       const accepted = [...first.acceptedGrabIds, ...second.acceptedGrabIds];
 
-      await phase('Reconciled', 30_000);
+      await phase('Audited', 30_000);
       await settle(rig, accepted);
       expect(minScale.read()).toEqual({}); // minimums given back
       await waitUntil(async () => replicas.at(-1) === 1, 5_000);
@@ -136,8 +136,8 @@ describe('a sale without Kubernetes: the same controller with the local adapters
         ordersDurable: 40,
         report: { verdict: 'CONSISTENT' },
       });
-      expect(lines.some((l) => l.includes('Reconciled'))).toBe(true);
-      // Warm-up, the edit applied once more, the close, the reconciliation: nothing twice.
+      expect(lines.some((l) => l.includes('Audited'))).toBe(true);
+      // Warm-up, the edit applied once more, the close, the audit: nothing twice.
       expect(acted).toEqual([
         'prepareCoupon',
         'scaleUp',
@@ -147,7 +147,7 @@ describe('a sale without Kubernetes: the same controller with the local adapters
         'publishFlowRules',
         'scaleDown',
         'withdrawFlowRules',
-        'reconcile',
+        'audit',
       ]);
       const report = await checkInvariants(
         { couponId, initialStock: 40, perUserLimit: 2, acceptedGrabIds: accepted },

@@ -71,15 +71,15 @@ describe('the sale lifecycle (pure)', () => {
     expect(kinds(closing.actions)).toEqual(['scaleDown', 'withdrawFlowRules']);
   });
 
-  it('reconciles only once the outbox and the lag are empty', () => {
+  it('audits only once the outbox and the lag are empty', () => {
     const closing = { phase: 'Closing', couponId: COUPON, observedGeneration: 1 } as const;
     const busy = decide(sale(closing), obs(T0 + 61_000, { counters: { ...drained, lag: 7 } }));
     expect(busy.status.phase).toBe('Closing');
     expect(busy.actions).toEqual([]);
     expect(busy.status.lag).toBe(7);
     const done = decide(sale(closing), obs(T0 + 62_000, { counters: drained }));
-    expect(done.status.phase).toBe('Reconciled');
-    expect(done.actions).toEqual([{ kind: 'reconcile', couponId: COUPON }]);
+    expect(done.status.phase).toBe('Audited');
+    expect(done.actions).toEqual([{ kind: 'audit', couponId: COUPON }]);
     expect(done.requeueAfterMs).toBeUndefined();
   });
 
@@ -144,7 +144,7 @@ describe('the sale lifecycle (pure)', () => {
       'scaleDown',
       'withdrawFlowRules',
     ]);
-    expect(decide(sale({ phase: 'Reconciled' }), obs(T0)).actions).toEqual([]);
+    expect(decide(sale({ phase: 'Audited' }), obs(T0)).actions).toEqual([]);
   });
 
   it('keeps a condition’s transition time while its status stays the same', () => {

@@ -336,7 +336,7 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
     const accepted = [...firstHalf.acceptedGrabIds, ...secondHalf.acceptedGrabIds];
     expect(accepted).toHaveLength(50);
 
-    await waitPhase('double-11', 'Reconciled', 40_000);
+    await waitPhase('double-11', 'Audited', 40_000);
     clearInterval(watcher);
     // Counters were refreshed while the sale ran, not only written at the end.
     expect(watched.some((w) => w.phase === 'Open' && (w.sold ?? 0) > 0 && (w.ordersDurable ?? 0) > 0)).toBe(true);
@@ -372,7 +372,7 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
     const [byFirst, bySecond] = [actionsOf(first), actionsOf(second)];
     console.info(`actions: killed operator ${byFirst.join(', ')}; its replacement ${bySecond.join(', ')}`);
     expect(byFirst).toEqual(['prepareCoupon', 'scaleUp', 'publishFlowRules']);
-    expect(bySecond).toEqual(['scaleDown', 'withdrawFlowRules', 'reconcile']);
+    expect(bySecond).toEqual(['scaleDown', 'withdrawFlowRules', 'audit']);
 
     // What `kubectl get seckills` prints: the CRD's printer columns, as a Table from the API server.
     const table = await kube.request(
@@ -402,11 +402,11 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
     ]);
     const row = rows.find((r) => r.object.metadata.name === 'double-11')?.cells ?? [];
     console.info(`kubectl get seckills: ${columns.join(' ')}\n  ${row.join(' ')}`);
-    expect(row.slice(0, 7)).toEqual(['double-11', 'Reconciled', couponId, 50, 50, 0, 0]);
+    expect(row.slice(0, 7)).toEqual(['double-11', 'Audited', couponId, 50, 50, 0, 0]);
 
     const reasons = await events('double-11');
     console.info(`events: ${reasons.join(', ')}`);
-    for (const phase of ['Warming', 'Open', 'Closing', 'Reconciled']) expect(reasons).toContain(phase);
+    for (const phase of ['Warming', 'Open', 'Closing', 'Audited']) expect(reasons).toContain(phase);
 
     const report = await checkInvariants(
       { couponId, initialStock: 50, perUserLimit: 2, acceptedGrabIds: accepted },
@@ -510,7 +510,7 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
       expect(follower.elector.isLeader()).toBe(false);
       const handedOverAt = Date.now();
       await leader.stop(); // gives the Lease up: the follower takes over at its next try
-      await waitPhase('replicated', 'Reconciled', 30_000);
+      await waitPhase('replicated', 'Audited', 30_000);
       expect(follower.elector.isLeader()).toBe(true);
       console.info(
         `actions: ${acted.map((x) => `${x.identity}:${x.action}`).join(' ')}; ${samples} samples, both leaders in ${both}`,
@@ -520,7 +520,7 @@ describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and
       expect(acted.filter((x) => x.at < handedOverAt).every((x) => x.identity === leaderId)).toBe(true);
       expect(acted.filter((x) => x.at > handedOverAt).every((x) => x.identity !== leaderId)).toBe(true);
       expect(acted.map((x) => x.action)).toEqual(
-        expect.arrayContaining(['prepareCoupon', 'scaleUp', 'scaleDown', 'reconcile']),
+        expect.arrayContaining(['prepareCoupon', 'scaleUp', 'scaleDown', 'audit']),
       );
     } finally {
       clearInterval(sampler);

@@ -1,7 +1,7 @@
 // The verb table: every `make <verb>`, `npm run <verb>` and `./build.ps1 <verb>` is defined here
 // once, with the paths of the programs it runs (PATHS, the only place that names them). The
 // Makefile and the scripts of package.json only forward to `node scripts/tasks.mjs <verb>`.
-// Variables are make's: `make reconcile COUPON=…`, `npm run reconcile -- COUPON=…`, or the
+// Variables are make's: `make audit COUPON=…`, `npm run audit -- COUPON=…`, or the
 // environment; ARGS (and arguments after the variables) go to the program of the verbs that take
 // them.
 import { mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
@@ -17,7 +17,7 @@ export const PATHS = {
   kube: 'tools/cluster/src/cli/kube.ts',
   sale: 'operator/src/dev/sale.ts',
   createAdmin: 'functions/user-auth/src/cli/create-admin.ts',
-  reconcile: 'functions/reconcile/src/cli.ts',
+  audit: 'functions/audit/src/cli.ts',
   redrive: 'functions/create-order/src/cli.ts',
   flowRules: 'tools/dev/src/cli/flow-rules.ts',
   loadtest: 'tools/bench/src/loadtest/main.ts',
@@ -207,12 +207,13 @@ export const VERBS = [
       ),
   },
   {
-    name: 'reconcile',
+    name: 'audit',
     deps: true,
-    about: "Compare and repair a coupon's sale state: make reconcile COUPON=<id> [REPAIR=1] [FORCE=1]",
+    about:
+      "Compare a coupon's sale state with its orders and repair drift: make audit COUPON=<id> [REPAIR=1] [FORCE=1]",
     run: (ctx) =>
       source(
-        PATHS.reconcile,
+        PATHS.audit,
         ['--coupon', ctx.vars.COUPON ?? '', ...flag(ctx.vars.REPAIR, '--repair'), ...flag(ctx.vars.FORCE, '--force')],
         { env: withDefaults(ctx, LOCAL) },
       ),

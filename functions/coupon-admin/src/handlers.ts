@@ -47,7 +47,7 @@ export function couponAdminRoutes(deps: CouponAdminDeps): Route[] {
 
   /**
    * Writes the sale state; a total below what is already taken is a 409 naming the count, and a
-   * coupon that has orders but lost its sale state is a 409 pointing to reconciliation (a
+   * coupon that has orders but lost its sale state is a 409 pointing to an audit (a
    * preheat never refills stock over orders already written).
    */
   const preheat = async (coupon: Coupon, isNew = false): Promise<number> => {
@@ -60,11 +60,11 @@ export function couponAdminRoutes(deps: CouponAdminDeps): Route[] {
         `${outcome.belowSold} units of this coupon are already taken; totalStock cannot go below ${outcome.belowSold}.`,
       );
     }
-    if ('needsReconcile' in outcome) {
+    if ('needsAudit' in outcome) {
       throw new AppError(
         'CONFLICT',
-        `This coupon has ${outcome.needsReconcile} orders but its sale state in Redis is missing or partial; ` +
-          'rebuild it from the orders with reconciliation (POST /jobs/reconcile, or make reconcile REPAIR=1).',
+        `This coupon has ${outcome.needsAudit} orders but its sale state in Redis is missing or partial; ` +
+          'rebuild it from the orders with an audit (POST /jobs/audit, or make audit REPAIR=1).',
       );
     }
     return outcome.stockLeft;

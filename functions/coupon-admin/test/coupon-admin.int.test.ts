@@ -316,14 +316,14 @@ describe('coupon-admin: create, list, change, preheat, delete', () => {
       });
     }
     expect(await sale.stockLeft(id)).toBe(3);
-    // A lost sale state with orders in MySQL is never refilled: reconciliation must rebuild it.
+    // A lost sale state with orders in MySQL is never refilled: an audit must rebuild it.
     const k = couponKeys(id);
     const wipe = () => redis.del(k.meta, k.stock, k.holders, k.seqs, k.queued, k.outbox);
     await wipe();
     await orders.query('INSERT INTO orders (coupon_id, status) VALUES (?, ?), (?, ?)', [id, 'UNUSED', id, 'USED']);
     const refused = await call('POST', `/api/v1/coupons/${id}/preheat`, undefined, 'admin');
     expect(refused.status).toBe(409);
-    expect(refused.body?.['error']).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/reconcil/) });
+    expect(refused.body?.['error']).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/audit/) });
     expect(await sale.stockLeft(id)).toBeUndefined();
     await orders.query('DELETE FROM orders WHERE coupon_id = ?', [id]);
     // A state lost before any order was written is written again from MySQL.

@@ -16,7 +16,7 @@ export const grabContract = defineContract({
     'Send an `Idempotency-Key` to make retries safe: the same user, coupon and key never take a second unit, and ' +
     'once a unit was taken every retry gets the same 202 (same `grabId`), on any instance, for as long as the grab ' +
     'is readable. A refusal took nothing and is decided afresh on retry. A 503 UNAVAILABLE (Redis did not answer ' +
-    'in time, a sale is paused for reconciliation, or its outbox is backlogged) comes with `Retry-After`; its ' +
+    'in time, a sale is paused for an audit, or its outbox is backlogged) comes with `Retry-After`; its ' +
     'message says whether nothing was taken or the outcome is not known yet — a retry with the same key then ' +
     'learns it.',
   tags: ['grabs'],

@@ -28,7 +28,7 @@ export async function createOrders(config: ConfigStore<typeof ordersConfigSchema
     expired: metrics.counter('couponkill_orders_expired_total', 'Orders moved from UNUSED to EXPIRED.'),
     releaseMissed: metrics.counter(
       'couponkill_orders_release_missed_total',
-      'Cancelled or expired orders whose unit was not given back in Redis; reconciliation restores it.',
+      'Cancelled or expired orders whose unit was not given back in Redis; an audit restores it.',
     ),
   });
   const authorizeJob = jobGuard(verify, settings.expiry.jobToken);

@@ -11,7 +11,7 @@ export const RELEASE_REASONS = { cancelled: 'CANCELLED_BY_USER', expired: 'EXPIR
 /** Structural shapes of the prom-client counters the lifecycle updates. */
 export interface LifecycleStats {
   readonly expired: { inc(): void };
-  /** Units not given back in Redis (grab record gone, or Redis failed); reconciliation does it. */
+  /** Units not given back in Redis (grab record gone, or Redis failed); an audit does it. */
   readonly releaseMissed: { inc(): void };
 }
 
@@ -32,7 +32,7 @@ export interface ExpiryRun {
  *
  * Why MySQL first, Redis second: if the process dies between the two steps, the order is final
  * in MySQL and its unit is still counted as taken in Redis. That undersells by one unit (and
- * holds one slot of the user's limit) until the reconciliation job, which recomputes stock and
+ * holds one slot of the user's limit) until the audit job, which recomputes stock and
  * holders from the orders in MySQL, corrects it. Redis first could oversell instead: a unit back
  * in Redis can be grabbed again at once, while the order it came from might still be used.
  */
@@ -121,7 +121,7 @@ export class OrderLifecycle {
   /**
    * `#release` for a user's request whose move is already committed: the move is done (MySQL is
    * the truth) and is answered as such, since a 5xx would make the client retry into a 409.
-   * A Redis failure is logged and the unit comes back with the reconciliation job.
+   * A Redis failure is logged and the unit comes back with the audit job.
    */
   async #releaseAnyway(order: Order, reason: string, log: Logger): Promise<boolean> {
     try {
@@ -137,7 +137,7 @@ export class OrderLifecycle {
    * Gives the unit and the user's slot back: the grab record goes SUCCEEDED → CANCELLED (the only
    * final status a grab has besides FAILED; the reason tells cancel from expiry). False when the
    * record is gone (it lives `recordTtlMs`, a day by default, shorter than most validity periods)
-   * or is not SUCCEEDED with this order: then Redis keeps the unit until reconciliation.
+   * or is not SUCCEEDED with this order: then Redis keeps the unit until an audit.
    */
   async #release(order: Order, reason: string, log: Logger): Promise<boolean> {
     const released = await this.#sale.release(order.grabId, order.userId, {
@@ -150,7 +150,7 @@ export class OrderLifecycle {
       this.#stats.releaseMissed.inc();
       log.warn(
         { orderId: order.id, grabId: order.grabId, reason },
-        'the grab record is gone or not this order’s; reconciliation gives the unit back',
+        'the grab record is gone or not this order’s; an audit gives the unit back',
       );
     }
     return released;

@@ -108,17 +108,17 @@ try {
     const s = store.status;
     const line = `${s.phase ?? 'Pending'}: sold ${s.sold ?? 0}, remaining ${s.remaining ?? spec.stock}, orders durable ${s.ordersDurable ?? 0}, lag ${s.lag ?? 0}, outbox ${s.outbox ?? 0}`;
     if (line !== shown) say((shown = line));
-    if (s.phase === 'Reconciled' || s.phase === 'Failed' || stopping) break;
+    if (s.phase === 'Audited' || s.phase === 'Failed' || stopping) break;
     await sleep(200);
   }
   const s = store.status;
-  if (stopping && s.phase !== 'Reconciled' && s.phase !== 'Failed') {
+  if (stopping && s.phase !== 'Audited' && s.phase !== 'Failed') {
     say(`interrupted in phase ${s.phase ?? 'Pending'}; the same command resumes it`);
   }
   say(
     `${s.phase}: ${s.message ?? s.reason ?? ''}${s.report === undefined ? '' : `\n${JSON.stringify(s.report, null, 2)}`}`,
   );
-  process.exitCode = s.phase === 'Reconciled' ? 0 : 1;
+  process.exitCode = s.phase === 'Audited' ? 0 : 1;
 } finally {
   await connection.close();
   nacos?.close();

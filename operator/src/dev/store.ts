@@ -52,7 +52,7 @@ export class FileSeckillStore implements SeckillStore {
     if (existsSync(options.statusFile)) {
       const saved = parse(readFileSync(options.statusFile, 'utf8')) as SavedState | null;
       const phase = saved?.status?.phase;
-      if (saved?.status !== undefined && phase !== undefined && phase !== 'Reconciled' && phase !== 'Failed') {
+      if (saved?.status !== undefined && phase !== undefined && phase !== 'Audited' && phase !== 'Failed') {
         this.#status = saved.status;
         this.#generation = saved.generation ?? 1;
         this.#lastSpec = saved.spec ?? '';

@@ -228,7 +228,7 @@ export class OrderStore {
       .slice(0, limit);
   }
 
-  /** Every order of a coupon (reconciliation and invariant checks; bounded by the coupon's stock). */
+  /** Every order of a coupon (audits and invariant checks; bounded by the coupon's stock). */
   async allForCoupon(couponId: string): Promise<Order[]> {
     const parts = await Promise.all(
       this.#everyTable().map(async ({ pool, table }) => {

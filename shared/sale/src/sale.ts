@@ -165,14 +165,14 @@ export class Sale {
    * Writes a coupon's sale state (on create, update and preheat). The first call sets the stock;
    * later ones move it by the change of the total, and refuse a total below what is already taken.
    * `countHeld` (orders holding a unit, from MySQL) guards the first call, and is only asked then:
-   * a coupon that has orders but no sale state lost it, and is refused (`needsReconcile`) rather
+   * a coupon that has orders but no sale state lost it, and is refused (`needsAudit`) rather
    * than refilled to its total.
    */
   async preheat(
     couponId: string,
     s: SaleSettings,
     countHeld: () => Promise<number>,
-  ): Promise<{ readonly stockLeft: number } | { readonly belowSold: number } | { readonly needsReconcile: number }> {
+  ): Promise<{ readonly stockLeft: number } | { readonly belowSold: number } | { readonly needsAudit: number }> {
     const k = couponKeys(couponId);
     // Registered first: the relay must know every outbox that may get an entry.
     await this.#redis.sadd(this.#registry, couponId);
@@ -184,7 +184,7 @@ export class Sale {
     let [outcome, value] = await run(-1);
     if (outcome === 'NEEDS_COUNT') [outcome, value] = await run(await countHeld());
     if (outcome === 'BELOW_SOLD') return { belowSold: value };
-    if (outcome === 'NEEDS_RECONCILE') return { needsReconcile: value };
+    if (outcome === 'NEEDS_AUDIT') return { needsAudit: value };
     return { stockLeft: value };
   }
 

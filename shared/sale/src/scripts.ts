@@ -93,7 +93,7 @@ if traceparent ~= '' then
 else
   redis.call('XADD', outbox_key, '*', 'grabId', grab_id, 'userId', user_id, 'seq', seq, 'acceptedAt', now)
 end
--- No expiry while QUEUED: the record is what the order worker, a cancel and reconciliation find
+-- No expiry while QUEUED: the record is what the order worker, a cancel and an audit find
 -- the grab by; it gets one once settled.
 redis.call('HSET', record_key, 'userId', user_id, 'status', 'QUEUED', 'seq', seq, 'acceptedAt', now)
 redis.call('PERSIST', record_key)
@@ -183,12 +183,12 @@ return -1`,
  * a sale must never refill it); a changed total moves the remaining stock by the difference,
  * refused when more units are already taken than the new total. Without sale state, a coupon
  * with live orders or leftovers of an earlier state is refused: its state must be rebuilt from
- * the orders (reconciliation), never refilled to the full total.
+ * the orders (an audit), never refilled to the full total.
  * KEYS: meta, stock, holders, seqs, queued count, outbox
  * ARGV: status, type, limit, start_ms, end_ms, total, orders holding a unit in MySQL (-1 = not
  *       counted yet: only needed when there is no sale state, answered NEEDS_COUNT then)
  * Returns { 'OK', stockLeft }, { 'BELOW_SOLD', sold }, { 'NEEDS_COUNT', 0 } or
- * { 'NEEDS_RECONCILE', orders }.
+ * { 'NEEDS_AUDIT', orders }.
  */
 export const PREHEAT = {
   keys: 6,
@@ -202,7 +202,7 @@ if previous < 0 then
   if live < 0 then return {'NEEDS_COUNT', 0} end
   if live > 0 or redis.call('EXISTS', stock_key, holders_key, seqs_key) > 0 or tonumber(redis.call('GET', queued_key) or '0') > 0
     or redis.call('XLEN', outbox_key) > 0 then
-    return {'NEEDS_RECONCILE', live}
+    return {'NEEDS_AUDIT', live}
   end
   redis.call('SET', stock_key, total)
 elseif previous ~= total then
@@ -218,7 +218,7 @@ return {'OK', tonumber(redis.call('GET', stock_key))}`,
 
 /**
  * Holds the grabs of a coupon for `ms` (they are answered PAUSED, 503 with Retry-After) and
- * returns the state version, so reconciliation can rebuild the state while nothing is taken.
+ * returns the state version, so an audit can rebuild the state while nothing is taken.
  * KEYS: meta   ARGV: ms (0 = lift the pause)
  * Returns { version, paused until (Redis clock) } or { -1, 0 } when the coupon has no sale state.
  */
@@ -234,7 +234,7 @@ return {tonumber(redis.call('HGET', meta_key, 'ver') or '0'), ms > 0 and now + m
 };
 
 /**
- * Replaces a coupon's sale state with one rebuilt from the orders (reconciliation after Redis
+ * Replaces a coupon's sale state with one rebuilt from the orders (an audit after Redis
  * lost data or drifted), only if nothing changed it since `version` was read (compare-and-set:
  * a grab, release or order mark bumps it). Atomic, so no grab sees a half-written state. Lifts
  * the pause. The QUEUED count is left alone: the grabs it counts are settled later as usual.

@@ -60,12 +60,12 @@ describe('the books of the sale scripts', () => {
     for (let i = 0; i < 3; i++) await accepted(id, `buyer${i}`);
     // Redis lost the meta hash (a flush, an eviction, a failover to a stale replica).
     await redis.del(couponKeys(id).meta);
-    expect(await sale.preheat(id, settings(10), async () => 3)).toEqual({ needsReconcile: 3 });
+    expect(await sale.preheat(id, settings(10), async () => 3)).toEqual({ needsAudit: 3 });
     expect(await sale.stockLeft(id)).toBe(7);
     // Everything lost: MySQL's orders still forbid a refill.
     const k = couponKeys(id);
     await redis.del(k.meta, k.stock, k.holders, k.seqs, k.queued, k.outbox);
-    expect(await sale.preheat(id, settings(10), async () => 3)).toEqual({ needsReconcile: 3 });
+    expect(await sale.preheat(id, settings(10), async () => 3)).toEqual({ needsAudit: 3 });
     expect(await sale.stockLeft(id)).toBeUndefined();
     // A coupon that never sold starts full, and the count is only asked for when there is no state.
     let asked = 0;

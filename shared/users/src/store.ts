@@ -134,7 +134,7 @@ export class UserStore {
       );
     } catch (err) {
       // Give the username back; a crash right here leaves an index row without a user, which
-      // lookups treat as "no such user" and the reconciliation job removes.
+      // lookups treat as "no such user" and the audit job removes.
       await this.#index
         .query('DELETE FROM usernames WHERE username = ? AND user_id = ?', [user.username, id])
         .catch(() => undefined);

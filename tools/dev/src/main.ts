@@ -117,7 +117,7 @@ const source = new KafkaSourceDispatcher({
   topics: [TOPICS.grabAccepted],
   sink: () => workers.nextUrl(),
   deadLetterTopic: TOPICS.grabAcceptedDlq,
-  // A dead-lettered grab still holds its unit: indexed per coupon for make redrive and reconcile.
+  // A dead-lettered grab still holds its unit: indexed per coupon for make redrive and audit.
   deadLetterIndex: new DeadLetterIndex(clients.redis),
   ordering: 'unordered',
   retry: 10,
@@ -188,7 +188,7 @@ await startGateway({
 });
 const coupons = await seedDemoData(gatewayUrl, servers.endpoints.mysqlUrl, userShardingSchema.parse({}));
 
-// Where everything listens, for tools run beside make dev (make loadtest, make reconcile).
+// Where everything listens, for tools run beside make dev (make loadtest, make audit).
 writeFileSync(
   join(stateDir(PROFILE), 'endpoints.json'),
   JSON.stringify(

@@ -44,7 +44,7 @@ export function buildOpenApi(contracts: Contracts = CONTRACTS): Record<string, u
         { name: 'coupons', description: 'Coupon definitions and their sale state (coupon-admin).' },
         { name: 'grabs', description: 'The grab and its result (grab-coupon, grab-result).' },
         { name: 'orders', description: 'Orders from grabs (orders).' },
-        { name: 'jobs', description: 'Scheduled jobs (orders, reconcile); internal.' },
+        { name: 'jobs', description: 'Scheduled jobs (orders, audit); internal.' },
         { name: 'events', description: 'CloudEvent sinks behind the KafkaSource (create-order); internal.' },
         { name: 'meta', description: 'This document.' },
       ],

@@ -1,5 +1,5 @@
+import { type AuditDeps, auditCoupon } from '@couponkill/audit';
 import { newEvent, grabAccepted, toHttp } from '@couponkill/events';
-import { type ReconcileDeps, reconcileCoupon } from '@couponkill/repair';
 import { couponKeys } from '@couponkill/sale';
 import { endpoints } from '@couponkill/testkit';
 import { describe, expect, it } from 'vitest';
@@ -10,14 +10,14 @@ import { SeckillRig } from '../src/seckill-rig.js';
 
 // Repairs and redeliveries racing a live sale: the books stay exact.
 describe('the books under repairs and replays', () => {
-  const depsOf = (rig: SeckillRig): ReconcileDeps => ({
+  const depsOf = (rig: SeckillRig): AuditDeps => ({
     coupons: rig.coupons,
     orders: rig.orders,
     sale: rig.sale,
     consumerLag: async () => 0,
   });
 
-  it('reconciliation repairing mid-sale pauses the grabs, waits for them, and never oversells', async () => {
+  it('an audit repairing mid-sale pauses the grabs, waits for them, and never oversells', async () => {
     const rig = await new SeckillRig(endpoints()).start();
     try {
       const coupon = await rig.coupon({ totalStock: 300 });
@@ -28,7 +28,7 @@ describe('the books under repairs and replays', () => {
       const repairs = [];
       for (let i = 0; i < 3; i++) {
         await new Promise((resolve) => setTimeout(resolve, 150));
-        repairs.push(await reconcileCoupon(depsOf(rig), coupon.id, { repair: true, pauseMs: 3000, drainMs: 3000 }));
+        repairs.push(await auditCoupon(depsOf(rig), coupon.id, { repair: true, pauseMs: 3000, drainMs: 3000 }));
       }
       const result = await load;
       await settle(rig, result.acceptedGrabIds);
@@ -37,13 +37,13 @@ describe('the books under repairs and replays', () => {
         rig.orders,
         rig.sale,
       );
-      console.info(`reconcile mid-sale: ${report.line}; repairs ${repairs.map((r) => r.verdict).join(',')}`);
+      console.info(`audit mid-sale: ${report.line}; repairs ${repairs.map((r) => r.verdict).join(',')}`);
       expect(report).toMatchObject({ oversell: 0, overLimit: 0, lost: 0, duplicate: 0, stranded: 0 });
       expect(repairs.some((r) => r.repaired)).toBe(true);
       // Paused grabs were told 503, never 500.
       expect(result.statuses[500] ?? 0).toBe(0);
       expect(await rig.redis.hget(couponKeys(coupon.id).holders, 'ghost')).toBeNull();
-      const final = await reconcileCoupon(depsOf(rig), coupon.id, { repair: false });
+      const final = await auditCoupon(depsOf(rig), coupon.id, { repair: false });
       expect(final.verdict).toBe('CONSISTENT');
     } finally {
       await rig.stop();
@@ -68,7 +68,7 @@ describe('the books under repairs and replays', () => {
       };
       await rig.redis.hset(k.dead, grab.grabId, JSON.stringify(data));
       await rig.redis.hset(k.holders, 'ghost', 1);
-      const repaired = await reconcileCoupon(depsOf(rig), coupon.id, { repair: true, drainMs: 500 });
+      const repaired = await auditCoupon(depsOf(rig), coupon.id, { repair: true, drainMs: 500 });
       expect(repaired).toMatchObject({ repaired: true, inFlight: { deadLetters: 1, queued: 1 } });
       expect(await rig.sale.stockLeft(coupon.id)).toBe(9);
       expect(await rig.redis.hget(k.holders, 'dlq-user')).toBe('1');

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { generateSigningKey } from '@couponkill/auth';
 import { CouponStore } from '@couponkill/coupons';
 import { createKafka, ensureTopics, TOPICS } from '@couponkill/events';
+import { createAudit } from '@couponkill/fn-audit/app';
+import { loadAuditConfig } from '@couponkill/fn-audit/config';
 import { createCouponAdmin } from '@couponkill/fn-coupon-admin/app';
 import { loadCouponAdminConfig } from '@couponkill/fn-coupon-admin/config';
 import { createGrabResult } from '@couponkill/fn-grab-result/app';
 import { loadGrabResultConfig } from '@couponkill/fn-grab-result/config';
 import { createOrders } from '@couponkill/fn-orders/app';
 import { loadOrdersConfig } from '@couponkill/fn-orders/config';
-import { createReconcile } from '@couponkill/fn-reconcile/app';
-import { loadReconcileConfig } from '@couponkill/fn-reconcile/config';
 import { createUserAuth } from '@couponkill/fn-user-auth/app';
 import { loadUserAuthConfig } from '@couponkill/fn-user-auth/config';
 import { createUserLookup } from '@couponkill/fn-user-lookup/app';
@@ -283,7 +283,7 @@ describe('a stalled dependency answers 503 with Retry-After on every route', () 
   });
 
   describe('Kafka down', () => {
-    it('reconcile: the job, which waits on the consumer lag, answers 503', async () => {
+    it('audit: the job, which waits on the consumer lag, answers 503', async () => {
       const kafkaProfile = `${profile}-kafka`;
       const kafka = await startKafka({ profile: kafkaProfile });
       let app: FunctionApp | undefined;
@@ -295,7 +295,7 @@ describe('a stalled dependency answers 503 with Retry-After on every route', () 
         const coupons = CouponStore.open(mariadb.endpoint, 'couponkill_coupons', 1);
         const coupon = await coupons
           .create({
-            name: 'Reconcile 5 off',
+            name: 'Audit 5 off',
             type: 'normal',
             faceValueCents: 500,
             minSpendCents: 1000,
@@ -307,8 +307,8 @@ describe('a stalled dependency answers 503 with Retry-After on every route', () 
             status: 'active',
           })
           .finally(() => coupons.close());
-        app = await createReconcile(
-          loadReconcileConfig({
+        app = await createAudit(
+          loadAuditConfig({
             MYSQL_URL: mariadb.endpoint,
             REDIS_URL: redisServer.endpoint,
             KAFKA_BROKERS: kafka.endpoint.join(','),
@@ -318,7 +318,7 @@ describe('a stalled dependency answers 503 with Retry-After on every route', () 
         const served = await serve(app.handler);
         running.push({ close: served.close });
         const job = () =>
-          call(served.url, 'POST', '/jobs/reconcile', {
+          call(served.url, 'POST', '/jobs/audit', {
             token: JOB_TOKEN,
             body: { couponIds: [coupon.id], repair: false },
           });

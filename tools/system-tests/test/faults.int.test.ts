@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { auditCoupon } from '@couponkill/audit';
 import { createOrders } from '@couponkill/fn-orders/app';
 import { loadOrdersConfig } from '@couponkill/fn-orders/config';
 import { consumerLag } from '@couponkill/events';
-import { reconcileCoupon } from '@couponkill/repair';
 import { couponKeys } from '@couponkill/sale';
 import { endpoints, serve } from '@couponkill/testkit';
 import { Partitioners } from 'kafkajs';
@@ -207,7 +207,7 @@ describe('seckill under faults', () => {
     }
   }, 120_000);
 
-  it('Redis sale state wiped after the sale is rebuilt from MySQL by reconciliation', async () => {
+  it('Redis sale state wiped after the sale is rebuilt from MySQL by an audit', async () => {
     const rig = await new SeckillRig(endpoints()).start();
     try {
       const coupon = await rig.coupon({ totalStock: 300, perUserLimit: 2 });
@@ -225,17 +225,17 @@ describe('seckill under faults', () => {
         sale: rig.sale,
         consumerLag: async () => (await consumerLag(admin, `${rig.prefix}-create-order`, rig.topic)).total,
       };
-      const before = await reconcileCoupon(deps, coupon.id, { repair: false });
+      const before = await auditCoupon(deps, coupon.id, { repair: false });
       expect(before).toMatchObject({
         verdict: 'DRIFT',
         repaired: false,
         redis: { present: false, expectedStockLeft: 100 },
       });
-      const repaired = await reconcileCoupon(deps, coupon.id, { repair: true });
+      const repaired = await auditCoupon(deps, coupon.id, { repair: true });
       expect(repaired.repaired).toBe(true);
-      expect(await reconcileCoupon(deps, coupon.id, { repair: false })).toMatchObject({ verdict: 'CONSISTENT' });
+      expect(await auditCoupon(deps, coupon.id, { repair: false })).toMatchObject({ verdict: 'CONSISTENT' });
       await admin.disconnect();
-      console.info(`reconciliation: ${repaired.actions.join('; ')}`);
+      console.info(`audit: ${repaired.actions.join('; ')}`);
 
       await invariants(rig, coupon.id, 300, load.acceptedGrabIds);
       // The rebuilt state enforces the sale as before: a holder is at the limit, a newcomer wins.

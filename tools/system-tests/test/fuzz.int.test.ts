@@ -43,7 +43,7 @@ const MAX_BODY: Record<string, number> = {
   'grab-result': 1024,
   orders: 4096,
   'create-order': 16 * 1024,
-  reconcile: 64 * 1024,
+  audit: 64 * 1024,
 };
 
 describe('fuzz: malformed input on every route and event type', () => {
@@ -99,7 +99,7 @@ describe('fuzz: malformed input on every route and event type', () => {
       'grab-result': common,
       orders: { ...common, JOB_TOKEN },
       'create-order': common,
-      reconcile: {
+      audit: {
         ...common,
         KAFKA_BROKERS: kafkaBrokers.join(','),
         GRAB_TOPIC: rig.topic,

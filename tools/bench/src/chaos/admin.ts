@@ -97,8 +97,8 @@ export async function runAdmin(steps: readonly AdminStep[], ctx: AdminContext, s
         say(`admin preheat: ${brief(reply)}${reply.status === 200 ? ` ${JSON.stringify(reply.body)}` : ''}`);
         break;
       }
-      case 'reconcile': {
-        const reply = await call(`${ctx.runtime.reconcileUrl}/jobs/reconcile`, {
+      case 'audit': {
+        const reply = await call(`${ctx.runtime.auditUrl}/jobs/audit`, {
           method: 'POST',
           headers: { authorization: `Bearer ${ctx.runtime.jobToken}`, 'content-type': 'application/json' },
           body: JSON.stringify({ couponIds: [ctx.couponId], repair: true }),
@@ -107,7 +107,7 @@ export async function runAdmin(steps: readonly AdminStep[], ctx: AdminContext, s
         const report = (reply.body as { reports?: Array<{ verdict: string; repaired: boolean }> } | undefined)
           ?.reports?.[0];
         say(
-          `admin reconcile repair: ${brief(reply)}${report === undefined ? '' : ` verdict ${report.verdict}, repaired ${report.repaired}`}`,
+          `admin audit repair: ${brief(reply)}${report === undefined ? '' : ` verdict ${report.verdict}, repaired ${report.repaired}`}`,
         );
         break;
       }

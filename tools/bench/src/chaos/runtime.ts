@@ -79,7 +79,7 @@ export class ChaosRuntime {
   proxied!: Endpoints;
   toxiproxy!: Toxiproxy;
   gatewayUrl!: string;
-  reconcileUrl!: string;
+  auditUrl!: string;
   readonly jobToken = randomBytes(24).toString('base64url');
   #keys!: KeyRing;
   redis!: RedisClient;
@@ -200,14 +200,14 @@ export class ChaosRuntime {
     for (const name of ['user-auth', 'create-order', 'coupon-admin']) await addFunction(name, envFor(name));
     const rest = [...functionsOf(table), 'outbox-relay'].filter((n) => !this.#processes.has(n));
     await Promise.all(rest.map((name) => addFunction(name, envFor(name))));
-    await addFunction('reconcile', () => ({
+    await addFunction('audit', () => ({
       MYSQL_URL: this.proxied.mysqlUrl,
       REDIS_URL: this.proxied.redisUrl,
       KAFKA_BROKERS: this.proxied.kafkaBrokers.join(','),
       JOB_TOKEN: this.jobToken,
       LOG_LEVEL: logLevel,
     }));
-    this.reconcileUrl = `http://127.0.0.1:${upstreams.get('reconcile')}`;
+    this.auditUrl = `http://127.0.0.1:${upstreams.get('audit')}`;
 
     const sinkUrl = `http://127.0.0.1:${upstreams.get('create-order')}/`;
     const startSource = async () => {

@@ -9,7 +9,7 @@ export const KILLABLE = [
   'grab-coupon',
   'grab-result',
   'orders',
-  'reconcile',
+  'audit',
   'outbox-relay',
   'create-order',
   'kafkasource',
@@ -42,13 +42,13 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** What an administrator does during the sale, through the gateway (reconcile: its job entry point). */
+/** What an administrator does during the sale, through the gateway (audit: its job entry point). */
 export const ADMIN_KINDS = [
   'patch-up',
   'patch-down',
   'delete',
   'preheat',
-  'reconcile',
+  'audit',
   'flow-rules',
   'deactivate',
 ] as const;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadReconcileConfig } from '../src/config.js';
+import { loadAuditConfig } from '../src/config.js';
 
-describe('reconcile config', () => {
+describe('audit config', () => {
   it('reads the Kafka credentials the chart passes (KAFKA_SASL_*, KAFKA_TLS)', () => {
-    const config = loadReconcileConfig({
+    const config = loadAuditConfig({
       KAFKA_BROKERS: 'k:9093',
       KAFKA_TLS: 'true',
       KAFKA_SASL_MECHANISM: 'scram-sha-512',
@@ -17,6 +17,6 @@ describe('reconcile config', () => {
   });
 
   it('speaks PLAINTEXT without them', () => {
-    expect(loadReconcileConfig({}).current.kafkaSecurity).toEqual({ tls: false });
+    expect(loadAuditConfig({}).current.kafkaSecurity).toEqual({ tls: false });
   });
 });

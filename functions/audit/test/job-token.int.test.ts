@@ -8,27 +8,27 @@ import { createPool } from '@couponkill/db';
 import { OrderStore, orderShardingSchema } from '@couponkill/orders';
 import { endpoints, serve, uniqueName } from '@couponkill/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReconcile } from '../src/app.js';
-import { loadReconcileConfig } from '../src/config.js';
+import { createAudit } from '../src/app.js';
+import { loadAuditConfig } from '../src/config.js';
 
-// The reconcile job over HTTP against the real servers: only `Bearer <job token>` runs it.
+// The audit job over HTTP against the real servers: only `Bearer <job token>` runs it.
 const JOB_TOKEN = randomBytes(24).toString('base64url');
 const UNKNOWN_COUPON = '01JCK7Q8ZK3M6V4T2R1P0N9B8A';
-const prefix = uniqueName('ck_reconcile');
+const prefix = uniqueName('ck_audit');
 const couponsDatabase = `${prefix}_coupons`;
 const orderSharding = orderShardingSchema.parse({ databases: [{ database: `${prefix}_o0` }], tablesPerDatabase: 1 });
 
-describe('reconcile: the job token', () => {
+describe('audit: the job token', () => {
   let app: FunctionApp;
   let served: { url: string; close: () => Promise<void> };
 
   beforeAll(async () => {
     await CouponStore.migrate(endpoints().mysqlUrl, couponsDatabase);
     await OrderStore.migrate(endpoints().mysqlUrl, orderSharding);
-    const configFile = join(mkdtempSync(join(tmpdir(), 'ck-reconcile-')), 'reconcile.yaml');
+    const configFile = join(mkdtempSync(join(tmpdir(), 'ck-audit-')), 'audit.yaml');
     writeFileSync(configFile, JSON.stringify({ orderSharding }));
-    app = await createReconcile(
-      loadReconcileConfig({
+    app = await createAudit(
+      loadAuditConfig({
         MYSQL_URL: endpoints().mysqlUrl,
         REDIS_URL: endpoints().redisUrl,
         KAFKA_BROKERS: endpoints().kafkaBrokers.join(','),
@@ -49,7 +49,7 @@ describe('reconcile: the job token', () => {
   });
 
   const run = (authorization: string | undefined) =>
-    fetch(`${served.url}/jobs/reconcile`, {
+    fetch(`${served.url}/jobs/audit`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',

@@ -15,10 +15,10 @@ const report = z.strictObject({
   actions: z.array(z.string()),
 });
 
-export const reconcileContract = defineContract({
+export const auditContract = defineContract({
   method: 'POST',
-  path: '/jobs/reconcile',
-  operationId: 'reconcile',
+  path: '/jobs/audit',
+  operationId: 'audit',
   summary: 'Job: compare the sale state in Redis with the orders in MySQL, and repair it',
   description:
     "Called on a schedule with the job token; not routed from the public gateway. A repair pauses the coupon's " +
@@ -59,4 +59,4 @@ export const reconcileContract = defineContract({
 });
 
 /** The routes of this function (the OpenAPI document finds them by this name). */
-export const contracts = [reconcileContract];
+export const contracts = [auditContract];

@@ -5,8 +5,8 @@ import { orderShardingSchema } from '@couponkill/orders';
 import { REDIS_ENV, redisOptionsSchema } from '@couponkill/redis';
 import { z } from 'zod';
 
-/** The stores a repair compares: the reconcile function and the operator read the same settings. */
-export const reconcileStoresSchema = z.object({
+/** The stores an audit compares: the audit function and the operator read the same settings. */
+export const auditStoresSchema = z.object({
   mysqlUrl: mysqlUrlSchema,
   /**
    * Bounds on waiting for MySQL (queue, connection, statement): a stall answers 503, not a pile-up.
@@ -24,8 +24,8 @@ export const reconcileStoresSchema = z.object({
   topic: z.string().default(TOPICS.grabAccepted),
 });
 
-/** Where reconciliation finds the stores it compares; the operator reads the same variables. */
-export const RECONCILE_STORES_ENV = {
+/** Where an audit finds the stores it compares; the operator reads the same variables. */
+export const AUDIT_STORES_ENV = {
   ...MYSQL_ENV,
   COUPONS_DATABASE: 'couponsDatabase',
   ...REDIS_ENV,

@@ -3,7 +3,7 @@ import { toSaleSettings } from '@couponkill/coupons';
 import type { Order, OrderStore } from '@couponkill/orders';
 import type { Sale } from '@couponkill/sale';
 
-export interface ReconcileDeps {
+export interface AuditDeps {
   readonly coupons: CouponStore;
   readonly orders: OrderStore;
   readonly sale: Sale;
@@ -11,7 +11,7 @@ export interface ReconcileDeps {
   readonly consumerLag: () => Promise<number>;
 }
 
-export interface ReconcileOptions {
+export interface AuditOptions {
   readonly repair: boolean;
   /** Repair even while grabs are in flight (for a Redis that lost them together with the outbox). */
   readonly force?: boolean;
@@ -21,7 +21,7 @@ export interface ReconcileOptions {
   readonly drainMs?: number;
 }
 
-export interface ReconcileReport {
+export interface AuditReport {
   readonly couponId: string;
   readonly verdict: 'CONSISTENT' | 'DRIFT' | 'IN_FLIGHT' | 'NOT_FOUND';
   readonly totalStock: number;
@@ -61,7 +61,7 @@ interface Snapshot {
 const LIVE = new Set(['UNUSED', 'USED']);
 const MAX_ROUNDS = 5;
 
-async function snapshot(deps: ReconcileDeps, coupon: Coupon): Promise<Snapshot> {
+async function snapshot(deps: AuditDeps, coupon: Coupon): Promise<Snapshot> {
   const couponId = coupon.id;
   const [orders, stockLeft, counters, outbox, consumerLag, queued, dead] = await Promise.all([
     deps.orders.allForCoupon(couponId),
@@ -128,11 +128,7 @@ const inFlight = (s: Snapshot) => s.outbox > 0 || s.consumerLag > 0 || s.queued 
  * reads again. Dead-lettered grabs keep their units. `force` rebuilds without waiting for
  * in-flight grabs (for a Redis that lost them together with the outbox).
  */
-export async function reconcileCoupon(
-  deps: ReconcileDeps,
-  couponId: string,
-  options: ReconcileOptions,
-): Promise<ReconcileReport> {
+export async function auditCoupon(deps: AuditDeps, couponId: string, options: AuditOptions): Promise<AuditReport> {
   const coupon = await deps.coupons.get(couponId);
   if (coupon === undefined) {
     return {
@@ -237,7 +233,7 @@ export async function reconcileCoupon(
 }
 
 /** Snapshots until nothing but dead letters is in flight, or `drainMs` has passed. */
-async function drained(deps: ReconcileDeps, coupon: Coupon, drainMs: number): Promise<Snapshot> {
+async function drained(deps: AuditDeps, coupon: Coupon, drainMs: number): Promise<Snapshot> {
   const deadline = Date.now() + drainMs;
   for (;;) {
     const s = await snapshot(deps, coupon);

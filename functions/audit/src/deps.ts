@@ -1,22 +1,22 @@
+import type { AuditDeps } from '@couponkill/audit';
 import type { ConfigStore } from '@couponkill/config';
 import { CouponStore } from '@couponkill/coupons';
 import { consumerLag, createKafka } from '@couponkill/events';
 import { OrderStore } from '@couponkill/orders';
 import { assertNoEviction, createRedis } from '@couponkill/redis';
-import type { ReconcileDeps } from '@couponkill/repair';
 import { Sale } from '@couponkill/sale';
-import type { reconcileConfigSchema } from './config.js';
+import type { auditConfigSchema } from './config.js';
 
-/** The stores reconciliation reads and repairs, shared by the job function and the command. */
-export async function connectReconcileDeps(
-  config: ConfigStore<typeof reconcileConfigSchema>,
-): Promise<ReconcileDeps & { close(): Promise<void> }> {
+/** The stores an audit reads and repairs, shared by the job function and the command. */
+export async function connectAuditDeps(
+  config: ConfigStore<typeof auditConfigSchema>,
+): Promise<AuditDeps & { close(): Promise<void> }> {
   const s = config.current;
   const coupons = CouponStore.open(s.mysqlUrl, s.couponsDatabase, 2, s.mysqlPool);
   const orders = OrderStore.open(s.mysqlUrl, s.orderSharding, 2, s.mysqlPool);
-  const redis = createRedis(s.redis, 'reconcile');
+  const redis = createRedis(s.redis, 'audit');
   await assertNoEviction(redis);
-  const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'reconcile', security: s.kafkaSecurity }).admin();
+  const admin = createKafka({ brokers: s.kafkaBrokers, clientId: 'audit', security: s.kafkaSecurity }).admin();
   await admin.connect();
   return {
     coupons,
