@@ -12,7 +12,7 @@ import { GrabStreams, StreamSlots } from './stream.js';
 export const FUNCTION_NAME = 'grab-result';
 
 /** Its routes are reads; a body is refused before it is parsed. */
-const MAX_BODY_BYTES = 1024;
+export const MAX_BODY_BYTES = 1024;
 
 export async function createGrabResult(config: ConfigStore<typeof grabResultConfigSchema>): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);
