@@ -47,7 +47,7 @@ export async function seedDemoData(
   const created: DemoCoupon[] = [];
   for (const coupon of [
     {
-      name: 'Flash sale: 50 off',
+      name: 'Sale: 50 off',
       type: 'seckill',
       faceValue: 5000,
       minSpend: 10000,

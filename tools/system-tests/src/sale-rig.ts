@@ -25,7 +25,7 @@ import { KafkaSourceDispatcher, type KafkaSourceOptions } from '@couponkill/dev/
  * real Redis, MariaDB and Kafka, with names of its own (databases, topic, outbox registry) so
  * it shares the servers with other tests without touching their data.
  */
-export class SeckillRig {
+export class SaleRig {
   readonly prefix = uniqueName('ck_sk');
   readonly topic = `${this.prefix}.grab.accepted`;
   readonly registry = `ck:outboxes:${this.prefix}`;
@@ -36,7 +36,7 @@ export class SeckillRig {
   readonly couponsDb = `${this.prefix}_coupons`;
   // Fault tests make Kafka clients log connection errors by design: quiet unless asked for.
   readonly logger = createLogger({
-    name: 'seckill-rig',
+    name: 'sale-rig',
     level: process.env['RIG_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent',
   });
   readonly #closers: Array<() => Promise<void>> = [];
@@ -63,7 +63,7 @@ export class SeckillRig {
     options: { dispatcher?: Partial<KafkaSourceOptions>; partitions?: number; workerProcess?: boolean } = {},
   ): Promise<this> {
     const { mysqlUrl, redisUrl, kafkaBrokers } = this.endpoints;
-    this.redis = createRedis(redisOptionsSchema.parse({ url: redisUrl }), 'seckill-rig');
+    this.redis = createRedis(redisOptionsSchema.parse({ url: redisUrl }), 'sale-rig');
     this.sale = new Sale(this.redis, { outboxRegistry: this.registry });
     this.#closers.push(async () => this.redis.disconnect());
 
@@ -76,7 +76,7 @@ export class SeckillRig {
       () => this.orders.close(),
     );
 
-    this.kafka = createKafka({ brokers: kafkaBrokers, clientId: 'seckill-rig', logger: this.logger });
+    this.kafka = createKafka({ brokers: kafkaBrokers, clientId: 'sale-rig', logger: this.logger });
     const admin = this.kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [

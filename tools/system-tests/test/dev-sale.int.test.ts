@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { consumerLag } from '@couponkill/events';
-import { checkInvariants, fireGrabs, pressingUsers, SeckillRig, settle } from '../src/index.js';
+import { checkInvariants, fireGrabs, pressingUsers, SaleRig, settle } from '../src/index.js';
 import { createLogger } from '@couponkill/logging';
 import { endpoints } from '@couponkill/testkit';
 import type { Admin } from 'kafkajs';
@@ -15,7 +15,7 @@ import { FileSeckillStore, LocalScaler } from '@couponkill/dev/sale';
 import { LagScaler, MinScaleFile } from '@couponkill/dev/scaler';
 
 describe('a sale without Kubernetes: the same controller with the local adapters (make sale)', () => {
-  const rig = new SeckillRig(endpoints());
+  const rig = new SaleRig(endpoints());
   let admin: Admin;
   const logger = createLogger({ name: 'dev-sale-test', level: 'silent' });
 

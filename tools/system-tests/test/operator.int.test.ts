@@ -12,7 +12,7 @@ import {
   type KubeApiserver,
   startKubeApiserver,
 } from '@couponkill/cluster';
-import { checkInvariants, fireGrabs, pressingUsers, SeckillRig, settle } from '../src/index.js';
+import { checkInvariants, fireGrabs, pressingUsers, SaleRig, settle } from '../src/index.js';
 import { createLogger } from '@couponkill/logging';
 import { NacosConfig } from '@couponkill/nacos';
 import { endpoints, uniqueName } from '@couponkill/testkit';
@@ -39,7 +39,7 @@ interface Seckill {
 }
 
 describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and Kafka', () => {
-  const rig = new SeckillRig(endpoints());
+  const rig = new SaleRig(endpoints());
   let kube: KubeApiserver;
   let admin: Admin;
   let backend: SaleBackend;

@@ -117,7 +117,7 @@ try {
   const redisUrl = redisServer.value.endpoint;
   const mysqlUrl = mariadbServer.value.endpoint;
 
-  // Sale state and tokens, as the seckill rig sets them up.
+  // Sale state and tokens, as the sale rig sets them up.
   const redis = createRedis(redisOptionsSchema.parse({ url: redisUrl }), 'bench');
   closers.push(async () => redis.disconnect());
   const sale = new Sale(redis);

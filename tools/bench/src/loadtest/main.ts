@@ -1,5 +1,5 @@
 /**
- * `make loadtest`: a flash sale through the gateway of a running `make dev`. Creates a coupon as the
+ * `make loadtest`: a sale through the gateway of a running `make dev`. Creates a coupon as the
  * demo administrator, fires grab requests from many synthetic users with autocannon, waits until
  * every accepted grab has its order in MySQL, checks the sale's invariants from the stores and
  * writes a JSON and an HTML report.
