@@ -6,6 +6,7 @@ export {
   type Action,
   type Decision,
   decide,
+  type KubeEvent,
   type Observations,
   type SaleCounters,
   type SaleParameters,

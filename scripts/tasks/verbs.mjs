@@ -15,7 +15,7 @@ export const PATHS = {
   dev: 'tools/dev/src/main.ts',
   servers: 'tools/servers/src/cli/servers.ts',
   kube: 'tools/cluster/src/cli/kube.ts',
-  sale: 'operator/src/dev/sale.ts',
+  sale: 'tools/dev/src/sale/main.ts',
   createAdmin: 'functions/user-auth/src/cli/create-admin.ts',
   audit: 'functions/audit/src/cli.ts',
   redrive: 'functions/create-order/src/cli.ts',

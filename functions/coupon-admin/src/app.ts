@@ -11,7 +11,7 @@ import { type CountLiveOrders, couponAdminRoutes } from './handlers.js';
 export const FUNCTION_NAME = 'coupon-admin';
 
 /** A coupon's terms and window: well under a kilobyte, with room for long names. */
-const MAX_BODY_BYTES = 4 * 1024;
+export const MAX_BODY_BYTES = 4 * 1024;
 
 export interface CouponAdminOptions {
   /** No default on purpose: deleting must never assume a coupon has no orders. */

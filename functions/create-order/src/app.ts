@@ -15,7 +15,7 @@ import { OrderWriter } from './writer.js';
 export const FUNCTION_NAME = 'create-order';
 
 /** A grab event delivered by the KafkaSource or its dead-letter sink, or a redrive request. */
-const MAX_BODY_BYTES = 16 * 1024;
+export const MAX_BODY_BYTES = 16 * 1024;
 
 /** The order worker's stores and writer, shared by the function and the `make redrive` command. */
 export interface OrderWorker {

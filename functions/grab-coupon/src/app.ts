@@ -13,7 +13,7 @@ import { SoldOutMarks } from './sold-out.js';
 export const FUNCTION_NAME = 'grab-coupon';
 
 /** A grab is a few hundred bytes; anything larger is refused before it is parsed. */
-const MAX_BODY_BYTES = 1024;
+export const MAX_BODY_BYTES = 1024;
 
 export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConfigSchema>): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);

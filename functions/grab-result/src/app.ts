@@ -12,15 +12,14 @@ import { GrabStreams, StreamSlots } from './stream.js';
 export const FUNCTION_NAME = 'grab-result';
 
 /** Its routes are reads; a body is refused before it is parsed. */
-const MAX_BODY_BYTES = 1024;
+export const MAX_BODY_BYTES = 1024;
 
 export async function createGrabResult(config: ConfigStore<typeof grabResultConfigSchema>): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);
-  const { metrics, health } = kit;
   const settings = config.current;
   const redis = createRedis(settings.redis, FUNCTION_NAME);
   const verify = verifierFrom(settings.auth);
-  checkDependencies(health, { redis });
+  checkDependencies(kit.health, { redis });
 
   const grabs = new GrabReader(new Sale(redis));
   const streams = new GrabStreams(
@@ -32,8 +31,8 @@ export async function createGrabResult(config: ConfigStore<typeof grabResultConf
       maxPerUser: settings.sse.maxStreamsPerUser,
     },
     {
-      open: metrics.gauge('couponkill_grab_result_streams_open', 'Event streams open now.'),
-      polls: metrics.counter('couponkill_grab_result_status_polls_total', 'Status reads by open event streams.'),
+      open: kit.metrics.gauge('couponkill_grab_result_streams_open', 'Event streams open now.'),
+      polls: kit.metrics.counter('couponkill_grab_result_status_polls_total', 'Status reads by open event streams.'),
     },
     new StreamSlots(redis),
   );

@@ -12,7 +12,7 @@ import { OrderLifecycle } from './lifecycle.js';
 export const FUNCTION_NAME = 'orders';
 
 /** Room for the CloudEvent a scheduler may post to the job; user requests carry no body. */
-const MAX_BODY_BYTES = 4096;
+export const MAX_BODY_BYTES = 4096;
 
 export async function createOrders(config: ConfigStore<typeof ordersConfigSchema>): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);

@@ -13,7 +13,7 @@ import { RegisterLimiter } from './register-limit.js';
 export const FUNCTION_NAME = 'user-auth';
 
 /** A registration or login: a username, a password and an email. */
-const MAX_BODY_BYTES = 8 * 1024;
+export const MAX_BODY_BYTES = 8 * 1024;
 
 /** Wires the user-auth function from its configuration: stores, keys, routes, health. */
 export async function createUserAuth(config: ConfigStore<typeof userAuthConfigSchema>): Promise<FunctionApp> {

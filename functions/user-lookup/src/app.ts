@@ -10,7 +10,7 @@ import { userLookupRoutes } from './handlers.js';
 export const FUNCTION_NAME = 'user-lookup';
 
 /** Its routes are reads; a body is refused before it is parsed. */
-const MAX_BODY_BYTES = 1024;
+export const MAX_BODY_BYTES = 1024;
 
 export async function createUserLookup(config: ConfigStore<typeof userLookupConfigSchema>): Promise<FunctionApp> {
   const kit = createFunctionKit(FUNCTION_NAME);

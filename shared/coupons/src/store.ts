@@ -1,10 +1,8 @@
 import {
-  DEFAULT_POOL_CONNECTIONS,
-  loadMigrations,
   migrateDatabase,
   openDatabasePool,
-  type MysqlPoolSettings,
-  packageDir,
+  type PoolSize,
+  packageMigrations,
   type Pool,
   type PoolConnection,
   withTransaction,
@@ -43,7 +41,6 @@ export interface CouponPage {
  */
 export type BeforeCommit<A extends unknown[]> = (...args: A) => Promise<void>;
 
-const MIGRATIONS = `${packageDir(import.meta.url)}/migrations`;
 const COLUMNS =
   'id, name, type, face_value_cents, min_spend_cents, valid_days, per_user_limit, total_stock, start_at, end_at, status, created_at, updated_at';
 // Monotonic, so coupons created in the same millisecond still list newest first.
@@ -57,19 +54,13 @@ export class CouponStore {
     this.#pool = pool;
   }
 
-  static open(
-    mysqlUrl: string,
-    database: string,
-    connections = DEFAULT_POOL_CONNECTIONS,
-    bounds: Partial<MysqlPoolSettings> = {},
-  ): CouponStore {
-    const name = couponsDatabaseSchema.parse(database);
-    return new CouponStore(openDatabasePool(mysqlUrl, name, connections, bounds));
+  static open(mysqlUrl: string, database: string, ...size: PoolSize): CouponStore {
+    return new CouponStore(openDatabasePool(mysqlUrl, couponsDatabaseSchema.parse(database), ...size));
   }
 
   /** Creates the database if needed and applies the versioned migrations (idempotent). */
   static async migrate(mysqlUrl: string, database: string): Promise<void> {
-    await migrateDatabase(mysqlUrl, couponsDatabaseSchema.parse(database), loadMigrations(MIGRATIONS));
+    await migrateDatabase(mysqlUrl, couponsDatabaseSchema.parse(database), packageMigrations(import.meta.url));
   }
 
   get pools(): readonly Pool[] {

@@ -137,6 +137,17 @@ export function packageDir(moduleUrl: string): string {
 }
 
 /**
+ * The migrations a store ships: the `migrations/` folder (or its `subdir`) of the package the
+ * module `moduleUrl` belongs to, each file passed through `render` (default: as written).
+ */
+export function packageMigrations(
+  moduleUrl: string,
+  { subdir = '', render }: { readonly subdir?: string; readonly render?: (sql: string) => string } = {},
+): Migration[] {
+  return loadMigrations(join(packageDir(moduleUrl), 'migrations', subdir), render);
+}
+
+/**
  * Creates `database` on the server of `mysqlUrl` if it is missing and applies `migrations` to it
  * (idempotent). Each step uses a one-connection pool of its own, closed afterwards.
  */

@@ -111,12 +111,18 @@ export function createPool(options: DbOptions): Pool {
   return pool;
 }
 
+/**
+ * How a store's caller sizes its pools: connections per database (`DEFAULT_POOL_CONNECTIONS`
+ * unless given) and the program's pool bounds (its `mysqlPool` settings). Every store's `open`
+ * ends with these, passed on to `openDatabasePool`.
+ */
+export type PoolSize = [connections?: number, bounds?: Partial<MysqlPoolSettings>];
+
 /** A pool on one database of a server, `connections` wide, with the program's pool bounds. */
 export function openDatabasePool(
   mysqlUrl: string,
   database: string,
-  connections: number,
-  bounds: Partial<MysqlPoolSettings> = {},
+  ...[connections = DEFAULT_POOL_CONNECTIONS, bounds = {}]: PoolSize
 ): Pool {
   return createPool({ url: withDatabase(mysqlUrl, database), connectionLimit: connections, ...bounds });
 }

@@ -42,12 +42,20 @@ export function kafkaAdminReachable(admin: KafkaAdminLike): Check {
   };
 }
 
-/** Readiness of what a function cannot serve without: its Redis and every pool of its stores. */
-export function checkDependencies(
-  health: Pick<Health, 'addCheck'>,
-  deps: { readonly redis?: RedisPingable; readonly stores?: readonly PooledStore[] },
-): void {
+/** What a process cannot serve without: checks named `redis`, one per store pool, `mysql` and `kafka`. */
+export interface Dependencies {
+  readonly redis?: RedisPingable;
+  readonly stores?: readonly PooledStore[];
+  /** A bare MySQL pool (not a store's). */
+  readonly mysql?: MysqlQueryable;
+  readonly kafka?: KafkaAdminLike;
+}
+
+/** Readiness of what a function cannot serve without: its Redis, every pool of its stores, MySQL, Kafka. */
+export function checkDependencies(health: Pick<Health, 'addCheck'>, deps: Dependencies): void {
   if (deps.redis !== undefined) health.addCheck('redis', pingRedis(deps.redis));
   for (const store of deps.stores ?? [])
     for (const [name, pool] of store.namedPools()) health.addCheck(name, pingMysql(pool));
+  if (deps.mysql !== undefined) health.addCheck('mysql', pingMysql(deps.mysql));
+  if (deps.kafka !== undefined) health.addCheck('kafka', kafkaAdminReachable(deps.kafka));
 }

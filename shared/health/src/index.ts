@@ -3,6 +3,7 @@ export { type Check, type CheckResult } from './run-check.js';
 export { safeErrorMessage } from './safe-error.js';
 export {
   checkDependencies,
+  type Dependencies,
   kafkaAdminReachable,
   type KafkaAdminLike,
   type MysqlQueryable,

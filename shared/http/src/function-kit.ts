@@ -25,10 +25,17 @@ export interface FunctionKit {
   handler(options: Omit<HttpFunctionOptions, 'name' | 'logger' | 'metrics' | 'health'>): HttpFunction;
 }
 
-export function createFunctionKit(name: string): FunctionKit {
-  const logger = createLogger({ name });
-  const metrics = createMetrics({ service: name });
-  const health = createHealth({ timeoutMs: HEALTH_CHECK_TIMEOUT_MS, cacheMs: HEALTH_CACHE_MS });
+/**
+ * The kit of the function `name`. A caller that is not a function (the dev runtime's gateway, a
+ * test) may bring its own logger, metrics or health; what it leaves out is made as for a function.
+ */
+export function createFunctionKit(
+  name: string,
+  parts: Partial<Pick<FunctionKit, 'logger' | 'metrics' | 'health'>> = {},
+): FunctionKit {
+  const logger = parts.logger ?? createLogger({ name });
+  const metrics = parts.metrics ?? createMetrics({ service: name });
+  const health = parts.health ?? createHealth({ timeoutMs: HEALTH_CHECK_TIMEOUT_MS, cacheMs: HEALTH_CACHE_MS });
   return {
     logger,
     metrics,

@@ -1,3 +1,4 @@
+export { callJson, callJsonOk, type Json, JsonReply, type JsonRequest } from './call-json.js';
 export { createHttpFunction, type HttpFunctionOptions } from './http-function.js';
 export { sendJson } from './send-json.js';
 export { sendError, type SendErrorOptions } from './send-error.js';

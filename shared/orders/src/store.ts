@@ -1,12 +1,4 @@
-import {
-  DEFAULT_POOL_CONNECTIONS,
-  loadMigrations,
-  migrateDatabase,
-  openDatabasePool,
-  type MysqlPoolSettings,
-  packageDir,
-  type Pool,
-} from '@couponkill/db';
+import { migrateDatabase, openDatabasePool, type PoolSize, packageMigrations, type Pool } from '@couponkill/db';
 import type { RowDataPacket } from 'mysql2/promise';
 import { ulid } from 'ulid';
 import { locateUser, type OrderSharding } from './sharding.js';
@@ -45,8 +37,6 @@ interface OrderRow extends RowDataPacket {
   created_at: Date;
 }
 
-const MIGRATIONS = `${packageDir(import.meta.url)}/migrations`;
-
 /** The columns an order is inserted with, and the row for one order: what every writer sends. */
 export const ORDER_INSERT_COLUMNS =
   'id, grab_id, user_id, coupon_id, seq, face_value_cents, min_spend_cents, valid_until, accepted_at';
@@ -64,15 +54,8 @@ export class OrderStore {
     this.#sharding = sharding;
   }
 
-  static open(
-    mysqlUrl: string,
-    sharding: OrderSharding,
-    connectionsPerDatabase = DEFAULT_POOL_CONNECTIONS,
-    bounds: Partial<MysqlPoolSettings> = {},
-  ): OrderStore {
-    const pools = sharding.databases.map((db) =>
-      openDatabasePool(db.url ?? mysqlUrl, db.database, connectionsPerDatabase, bounds),
-    );
+  static open(mysqlUrl: string, sharding: OrderSharding, ...size: PoolSize): OrderStore {
+    const pools = sharding.databases.map((db) => openDatabasePool(db.url ?? mysqlUrl, db.database, ...size));
     return new OrderStore(pools, sharding);
   }
 
@@ -81,7 +64,7 @@ export class OrderStore {
     const tables = Array.from({ length: sharding.tablesPerDatabase }, (_, n) => n);
     const render = (sql: string) => tables.map((n) => sql.replaceAll('{{n}}', String(n))).join('\n');
     for (const db of sharding.databases)
-      await migrateDatabase(db.url ?? mysqlUrl, db.database, loadMigrations(MIGRATIONS, render));
+      await migrateDatabase(db.url ?? mysqlUrl, db.database, packageMigrations(import.meta.url, { render }));
   }
 
   namedPools(): Array<[string, Pool]> {

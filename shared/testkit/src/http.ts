@@ -28,46 +28,5 @@ export async function serveApp<A extends { readonly handler: Handler }>(app: A):
   return { ...(await serve(app.handler)), app };
 }
 
-/** A parsed response body, loosely typed on purpose: the assertions check its shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Json = Record<string, any>;
-
-/**
- * A response: its status and parsed body (undefined when it has none). The headers are a getter,
- * not an own field, so `toEqual({ status, body })` compares only what a test states.
- */
-export class JsonReply {
-  readonly #headers: Headers;
-  constructor(
-    readonly status: number,
-    readonly body: Json | undefined,
-    headers: Headers,
-  ) {
-    this.#headers = headers;
-  }
-  get headers(): Headers {
-    return this.#headers;
-  }
-}
-
-/** What a request sends besides its method and path: a body (sent as JSON) and headers. */
-export interface JsonRequest {
-  readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>> | undefined;
-}
-
-/** Calls `base + path` the way a client of the API does: a JSON body in, a JSON body (or none) out. */
-export async function callJson(
-  base: string,
-  method: string,
-  path: string,
-  { body, headers = {} }: JsonRequest = {},
-): Promise<JsonReply> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return new JsonReply(response.status, text === '' ? undefined : (JSON.parse(text) as Json), response.headers);
-}
+// The JSON client lives in @couponkill/http (the dev tools call the API with it too); tests take it from here.
+export { callJson, type Json, JsonReply, type JsonRequest } from '@couponkill/http';

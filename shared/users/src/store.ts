@@ -1,13 +1,5 @@
 import { AppError } from '@couponkill/errors';
-import {
-  DEFAULT_POOL_CONNECTIONS,
-  loadMigrations,
-  migrateDatabase,
-  openDatabasePool,
-  type MysqlPoolSettings,
-  packageDir,
-  type Pool,
-} from '@couponkill/db';
+import { migrateDatabase, openDatabasePool, type PoolSize, packageMigrations, type Pool } from '@couponkill/db';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ulid } from 'ulid';
 import { shardOf, type UserSharding } from './sharding.js';
@@ -60,8 +52,6 @@ interface UserRow extends RowDataPacket {
   created_at: Date;
 }
 
-const MIGRATIONS = `${packageDir(import.meta.url)}/migrations`;
-
 /**
  * Users sharded by id over MySQL databases, plus a username → id index with a UNIQUE key, which
  * is what keeps usernames unique across shards (each shard alone could not).
@@ -76,26 +66,20 @@ export class UserStore {
   }
 
   /** Connects to the index and every shard database named by the sharding rule. */
-  static open(
-    mysqlUrl: string,
-    sharding: UserSharding,
-    connectionsPerShard = DEFAULT_POOL_CONNECTIONS,
-    bounds: Partial<MysqlPoolSettings> = {},
-  ): UserStore {
-    const index = openDatabasePool(mysqlUrl, sharding.indexDatabase, connectionsPerShard, bounds);
-    const shards = sharding.shards.map((shard) =>
-      openDatabasePool(shard.url ?? mysqlUrl, shard.database, connectionsPerShard, bounds),
-    );
+  static open(mysqlUrl: string, sharding: UserSharding, ...size: PoolSize): UserStore {
+    const index = openDatabasePool(mysqlUrl, sharding.indexDatabase, ...size);
+    const shards = sharding.shards.map((shard) => openDatabasePool(shard.url ?? mysqlUrl, shard.database, ...size));
     return new UserStore(index, shards);
   }
 
   /** Creates the databases if needed and applies the versioned migrations to each (idempotent). */
   static async migrate(mysqlUrl: string, sharding: UserSharding): Promise<void> {
     const targets = [
-      { url: mysqlUrl, database: sharding.indexDatabase, dir: `${MIGRATIONS}/index` },
-      ...sharding.shards.map((s) => ({ url: s.url ?? mysqlUrl, database: s.database, dir: `${MIGRATIONS}/shard` })),
+      { url: mysqlUrl, database: sharding.indexDatabase, subdir: 'index' },
+      ...sharding.shards.map((s) => ({ url: s.url ?? mysqlUrl, database: s.database, subdir: 'shard' })),
     ];
-    for (const target of targets) await migrateDatabase(target.url, target.database, loadMigrations(target.dir));
+    for (const { url, database, subdir } of targets)
+      await migrateDatabase(url, database, packageMigrations(import.meta.url, { subdir }));
   }
 
   get pools(): readonly Pool[] {

@@ -1,4 +1,5 @@
 import { AppError } from '@couponkill/errors';
+import { callJson, callJsonOk } from '@couponkill/http';
 import { UserStore, type UserSharding } from '@couponkill/users';
 import { createAdmin } from '@couponkill/fn-user-auth/admin';
 
@@ -30,28 +31,23 @@ export async function seedDemoData(
     await users.close();
   }
   for (const user of DEMO_USERS) {
-    const response = await fetch(`${gatewayUrl}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(user),
-    });
-    if (response.status !== 201 && response.status !== 409) {
+    const reply = await callJson(gatewayUrl, 'POST', '/api/v1/auth/register', { body: user });
+    if (reply.status !== 201 && reply.status !== 409) {
       throw new Error(
-        `registering demo user ${user.username} failed: HTTP ${response.status} ${await response.text()}`,
+        `registering demo user ${user.username} failed: HTTP ${reply.status} ${JSON.stringify(reply.body ?? '')}`,
       );
     }
   }
-  const listed = await call<{ items: DemoCoupon[] }>(gatewayUrl, 'GET', '/api/v1/coupons?limit=10');
+  const listed = await callJsonOk<{ items: DemoCoupon[] }>(gatewayUrl, 'GET', '/api/v1/coupons?limit=10');
   if (listed.items.length > 0) return listed.items;
-  const login = await call<{ accessToken: string }>(gatewayUrl, 'POST', '/api/v1/auth/login', {
-    username: DEMO_ADMIN.username,
-    password: DEMO_ADMIN.password,
+  const login = await callJsonOk<{ accessToken: string }>(gatewayUrl, 'POST', '/api/v1/auth/login', {
+    body: { username: DEMO_ADMIN.username, password: DEMO_ADMIN.password },
   });
   const now = Date.now();
   const created: DemoCoupon[] = [];
   for (const coupon of [
     {
-      name: 'Flash sale: 50 off',
+      name: 'Sale: 50 off',
       type: 'seckill',
       faceValue: 5000,
       minSpend: 10000,
@@ -70,22 +66,14 @@ export async function seedDemoData(
       totalStock: 100_000,
     },
   ]) {
-    created.push(await call<DemoCoupon>(gatewayUrl, 'POST', '/api/v1/coupons', coupon, login.accessToken));
+    created.push(
+      await callJsonOk<DemoCoupon>(gatewayUrl, 'POST', '/api/v1/coupons', {
+        body: coupon,
+        headers: { authorization: `Bearer ${login.accessToken}` },
+      }),
+    );
   }
   return created;
-}
-
-async function call<T>(base: string, method: string, path: string, body?: unknown, token?: string): Promise<T> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path} failed: HTTP ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
 }
 
 function ignoreExisting(err: unknown): void {

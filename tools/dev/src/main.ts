@@ -8,9 +8,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSigningKey, verifierFrom } from '@couponkill/auth';
 import { consumerLag, createKafka, TOPICS } from '@couponkill/events';
-import { createHealth, pingMysql, pingRedis } from '@couponkill/health';
+import { checkDependencies, createHealth } from '@couponkill/health';
+import { createFunctionKit } from '@couponkill/http';
 import { createLogger } from '@couponkill/logging';
-import { createMetrics } from '@couponkill/metrics';
 import { userShardingSchema } from '@couponkill/users';
 import { FLOW_RULES_DATA_ID } from '@couponkill/flow';
 import { DeadLetterIndex } from '@couponkill/fn-create-order/dead-letters';
@@ -153,22 +153,22 @@ stopFirst.push(
   () => workers.scaleTo(0),
 );
 
-const health = createHealth({ timeoutMs: 1500, cacheMs: 1000 });
-health.addCheck('redis', pingRedis(clients.redis));
-health.addCheck('mysql', pingMysql(clients.mysql));
-health.addCheck('kafka', async () => clients.kafkaAdmin.describeCluster());
-health.addCheck('nacos', async () => clients.nacos.get('common.yaml'));
+// Its checks wait on the functions' own readiness (1 s each), so they get longer than a function's.
+const gateway = createFunctionKit('local-gateway', {
+  logger: log,
+  health: createHealth({ timeoutMs: 1500, cacheMs: 1000 }),
+});
+checkDependencies(gateway.health, { redis: clients.redis, mysql: clients.mysql, kafka: clients.kafkaAdmin });
+gateway.health.addCheck('nacos', async () => clients.nacos.get('common.yaml'));
 for (const fn of functions) {
-  health.addCheck(fn.name, async () => {
+  gateway.health.addCheck(fn.name, async () => {
     const response = await fetch(`http://127.0.0.1:${fn.port}/health/readiness`);
     if (response.status !== 200) throw new Error(`readiness ${response.status}`);
   });
 }
 await startGateway({
   port: gatewayPort,
-  logger: log,
-  metrics: createMetrics({ service: 'local-gateway' }),
-  health,
+  kit: gateway,
   upstreams,
   table,
   verify: verifierFrom({ issuer: common.AUTH_ISSUER, audience: 'couponkill', jwksUrl: jwksUrl(upstreams) }),

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { createVerifier, generateSigningKey, loadKeyRing, publicJwks } from '@couponkill/auth';
 import { createHealth } from '@couponkill/health';
-import { clientIp } from '@couponkill/http';
+import { clientIp, createFunctionKit } from '@couponkill/http';
 import { createLogger } from '@couponkill/logging';
 import { createMetrics } from '@couponkill/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,9 +59,11 @@ describe('client addresses in make dev (the local gateway, one hop)', () => {
     const port = await pickPort();
     gateway = await startGateway({
       port,
-      logger: createLogger({ name: 'gw-test', level: 'silent' }),
-      metrics: createMetrics({ service: 'gw-test', collectDefault: false }),
-      health: createHealth(),
+      kit: createFunctionKit('gw-test', {
+        logger: createLogger({ name: 'gw-test', level: 'silent' }),
+        metrics: createMetrics({ service: 'gw-test', collectDefault: false }),
+        health: createHealth(),
+      }),
       upstreams: new Map([['user-auth', (fn.address() as { port: number }).port]]),
       table: [{ prefix: '/api/v1/auth', function: 'user-auth' }],
       routes: [],

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { createVerifier, generateSigningKey, issueAccessToken, loadKeyRing, publicJwks } from '@couponkill/auth';
 import { createHealth } from '@couponkill/health';
+import { createFunctionKit } from '@couponkill/http';
 import { createLogger } from '@couponkill/logging';
 import { createMetrics } from '@couponkill/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,9 +35,11 @@ describe('local gateway', () => {
     const port = await pickPort();
     gateway = await startGateway({
       port,
-      logger: createLogger({ name: 'gw-test', level: 'silent' }),
-      metrics: createMetrics({ service: 'gw-test', collectDefault: false }),
-      health: createHealth(),
+      kit: createFunctionKit('gw-test', {
+        logger: createLogger({ name: 'gw-test', level: 'silent' }),
+        metrics: createMetrics({ service: 'gw-test', collectDefault: false }),
+        health: createHealth(),
+      }),
       upstreams: new Map([['user-lookup', fnPort]]),
       table: [{ prefix: '/api/v1/users', function: 'user-lookup' }],
       routes: [],

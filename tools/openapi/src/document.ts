@@ -32,7 +32,7 @@ export function buildOpenApi(contracts: Contracts = CONTRACTS): Record<string, u
       title: 'CouponKill API',
       version: '1.0.0',
       description:
-        'Flash-sale coupons. Every error answer has the body `{"error":{"code","message","requestId","fields"?}}` with ' +
+        'Coupons sold in timed sales. Every error answer has the body `{"error":{"code","message","requestId","fields"?}}` with ' +
         'a code from a closed list. Request bodies are JSON (`Content-Type: application/json`, UTF-8), size-capped ' +
         'per function; unknown body fields and unknown query parameters are refused (400 VALIDATION_FAILED), ' +
         'headers a route does not name are ignored. Routes tagged `jobs` and `events` are internal: they are not ' +

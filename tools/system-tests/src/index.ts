@@ -1,4 +1,4 @@
 export { fireGrabs, type GrabAttempt, type GrabLoadResult } from './grab-load.js';
 export { type BooksReport, checkBooks, checkInvariants, type InvariantReport, type SaleFacts } from './invariants.js';
 export { pressingUsers, settle, shuffle } from './sale-load.js';
-export { SeckillRig } from './seckill-rig.js';
+export { SaleRig } from './sale-rig.js';

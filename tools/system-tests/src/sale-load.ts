@@ -1,5 +1,5 @@
 import type { GrabAttempt } from './grab-load.js';
-import type { SeckillRig } from './seckill-rig.js';
+import type { SaleRig } from './sale-rig.js';
 
 /** Fisher–Yates: every order equally likely (sort with a random comparator is badly biased). */
 export function shuffle<T>(items: T[]): T[] {
@@ -15,7 +15,7 @@ export function shuffle<T>(items: T[]): T[] {
  * once, as a burst), shuffled. Tokens are signed once per user.
  */
 export async function pressingUsers(
-  rig: SeckillRig,
+  rig: SaleRig,
   prefix: string,
   users: number,
   presses: number,
@@ -30,7 +30,7 @@ export async function pressingUsers(
 }
 
 /** Waits until no accepted grab is still QUEUED (each has an order or was compensated). */
-export async function settle(rig: SeckillRig, grabIds: readonly string[], timeoutMs = 90_000): Promise<number> {
+export async function settle(rig: SaleRig, grabIds: readonly string[], timeoutMs = 90_000): Promise<number> {
   const started = performance.now();
   for (;;) {
     const records = await Promise.all(grabIds.map((id) => rig.sale.record(id)));

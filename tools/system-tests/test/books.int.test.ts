@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { fireGrabs } from '../src/grab-load.js';
 import { checkInvariants } from '../src/invariants.js';
 import { pressingUsers, settle } from '../src/sale-load.js';
-import { SeckillRig } from '../src/seckill-rig.js';
+import { SaleRig } from '../src/sale-rig.js';
 
 // Repairs and redeliveries racing a live sale: the books stay exact.
 describe('the books under repairs and replays', () => {
-  const depsOf = (rig: SeckillRig): AuditDeps => ({
+  const depsOf = (rig: SaleRig): AuditDeps => ({
     coupons: rig.coupons,
     orders: rig.orders,
     sale: rig.sale,
@@ -18,7 +18,7 @@ describe('the books under repairs and replays', () => {
   });
 
   it('an audit repairing mid-sale pauses the grabs, waits for them, and never oversells', async () => {
-    const rig = await new SeckillRig(endpoints()).start();
+    const rig = await new SaleRig(endpoints()).start();
     try {
       const coupon = await rig.coupon({ totalStock: 300 });
       // Drift to repair: a user Redis believes holds a unit MySQL knows nothing of.
@@ -51,7 +51,7 @@ describe('the books under repairs and replays', () => {
   }, 120_000);
 
   it('a dead-lettered grab keeps its unit through a repair, and a late replay of a compensated one writes nothing', async () => {
-    const rig = await new SeckillRig(endpoints()).start();
+    const rig = await new SaleRig(endpoints()).start();
     try {
       const coupon = await rig.coupon({ totalStock: 10 });
       await rig.relay.stop(); // this grab's event is "dead-lettered" by hand below
@@ -88,7 +88,7 @@ describe('the books under repairs and replays', () => {
   }, 120_000);
 
   it('the order worker refuses an event no grab was accepted for (forged, or voided by the fence)', async () => {
-    const rig = await new SeckillRig(endpoints()).start();
+    const rig = await new SaleRig(endpoints()).start();
     try {
       const coupon = await rig.coupon({ totalStock: 10 });
       const forged = {
@@ -129,7 +129,7 @@ describe('the books under repairs and replays', () => {
 
 /** Delivers a grab.accepted event to the rig's order worker as the KafkaSource would. */
 async function deliver(
-  rig: SeckillRig,
+  rig: SaleRig,
   data: { grabId: string; couponId: string; userId: string; seq: number; acceptedAt: number },
 ): Promise<unknown> {
   const event = newEvent(grabAccepted, { id: data.grabId, source: '/test', subject: data.couponId, data });

@@ -12,7 +12,7 @@ import { endpoints, serve } from '@couponkill/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@couponkill/servers';
 import { checkInvariants } from '../src/invariants.js';
-import { SeckillRig } from '../src/seckill-rig.js';
+import { SaleRig } from '../src/sale-rig.js';
 
 const run = promisify(execFile);
 const JOB_TOKEN = 'redrive-job-token-for-the-dead-letter-test';
@@ -28,7 +28,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
 // A worker that refuses every delivery with a final 4xx: each grab is dead-lettered at once, so
 // it is in neither the outbox nor the consumer lag — only the dead-letter index still holds it.
 describe('dead-lettered grabs and their re-drive', () => {
-  let rig: SeckillRig;
+  let rig: SaleRig;
   let env: Record<string, string>;
   let job: { url: string; close: () => Promise<void> };
   let closeJob: () => Promise<void>;
@@ -38,7 +38,7 @@ describe('dead-lettered grabs and their re-drive', () => {
     refusing = await serve((_req, res) =>
       res.writeHead(422, { 'content-type': 'application/json' }).end('{"error":{"code":"VALIDATION_FAILED"}}'),
     );
-    rig = new SeckillRig(endpoints());
+    rig = new SaleRig(endpoints());
     await rig.start({
       dispatcher: {
         sink: refusing.url,

@@ -18,7 +18,7 @@ import type { FunctionApp } from '@couponkill/http';
 import { OrderStore, orderShardingSchema } from '@couponkill/orders';
 import { createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/redis';
 import { grabIdOf } from '@couponkill/sale';
-import { serve } from '@couponkill/testkit';
+import { callJson, type JsonReply, serve } from '@couponkill/testkit';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, removeStateDir, startKafka, startMariadb, startRedis } from '@couponkill/servers';
@@ -35,46 +35,21 @@ const ISSUER = 'https://auth.couponkill.test';
 const JOB_TOKEN = randomBytes(24).toString('base64url');
 const PASSWORD = 'correct horse battery';
 
-/** A parsed response body, loosely typed on purpose: the assertions check its shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
+type Answer = JsonReply;
 
-interface Answer {
-  readonly status: number;
-  readonly retryAfter: string | null;
-  readonly body: Json | undefined;
-}
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
-): Promise<Answer> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
-      ...options.headers,
-    },
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    // A route that hangs instead of answering fails here, not at the test timeout.
+/** `callJson` with the caller's bearer token; a route that hangs fails here, not at the test timeout. */
+const call = (base: string, method: string, path: string, { body, token }: { body?: unknown; token?: string } = {}) =>
+  callJson(base, method, path, {
+    body,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(20_000),
   });
-  const text = await response.text();
-  return {
-    status: response.status,
-    retryAfter: response.headers.get('retry-after'),
-    body: text === '' ? undefined : (JSON.parse(text) as Json),
-  };
-}
 
 /** Every answer is a 503 UNAVAILABLE with a Retry-After of whole seconds and a body that names nothing internal. */
 function expectUnavailable(answers: readonly Answer[]): void {
   for (const answer of answers) {
     expect(answer).toMatchObject({ status: 503, body: { error: { code: 'UNAVAILABLE' } } });
-    expect(answer.retryAfter).toMatch(/^[1-9]\d*$/);
+    expect(answer.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
     expect(JSON.stringify(answer.body)).not.toMatch(/redis|mysql|maria|kafka|ECONN|timed out|127\.0\.0\.1/i);
   }
 }

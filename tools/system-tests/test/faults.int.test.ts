@@ -13,15 +13,10 @@ import { removeStateDir, startKafka } from '@couponkill/servers';
 import { fireGrabs } from '../src/grab-load.js';
 import { checkInvariants, type InvariantReport } from '../src/invariants.js';
 import { pressingUsers, settle } from '../src/sale-load.js';
-import { SeckillRig } from '../src/seckill-rig.js';
+import { SaleRig } from '../src/sale-rig.js';
 
 // Each fault ends with the same invariant line as the concurrency test.
-async function invariants(
-  rig: SeckillRig,
-  couponId: string,
-  stock: number,
-  accepted: string[],
-): Promise<InvariantReport> {
+async function invariants(rig: SaleRig, couponId: string, stock: number, accepted: string[]): Promise<InvariantReport> {
   const report = await checkInvariants(
     { couponId, initialStock: stock, perUserLimit: 2, acceptedGrabIds: accepted },
     rig.orders,
@@ -44,7 +39,7 @@ async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise
 
 describe('seckill under faults', () => {
   it('every event delivered three times still gives one order per grab', async () => {
-    const rig = await new SeckillRig(endpoints()).start({ dispatcher: { deliveries: 3 } });
+    const rig = await new SaleRig(endpoints()).start({ dispatcher: { deliveries: 3 } });
     try {
       const coupon = await rig.coupon({ totalStock: 300 });
       const load = await fireGrabs(rig.grabUrl, coupon.id, await pressingUsers(rig, 'd', 400, 3), 64);
@@ -59,7 +54,7 @@ describe('seckill under faults', () => {
   }, 120_000);
 
   it('poison events go to the dead-letter topic and block nothing', async () => {
-    const rig = await new SeckillRig(endpoints()).start();
+    const rig = await new SaleRig(endpoints()).start();
     try {
       const producer = rig.kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
@@ -98,7 +93,7 @@ describe('seckill under faults', () => {
   }, 120_000);
 
   it('the order worker killed with SIGKILL mid-sale loses nothing', async () => {
-    const rig = await new SeckillRig(endpoints()).start({ workerProcess: true, dispatcher: { ordering: 'ordered' } });
+    const rig = await new SaleRig(endpoints()).start({ workerProcess: true, dispatcher: { ordering: 'ordered' } });
     try {
       const coupon = await rig.coupon({ totalStock: 600 });
       const waves = await pressingUsers(rig, 'k', 700, 2);
@@ -125,7 +120,7 @@ describe('seckill under faults', () => {
   it('Kafka stopped mid-sale and restarted: grabs keep being accepted and every one becomes an order', async () => {
     const profile = `kafka-fault-${process.pid}`;
     let kafka = await startKafka({ profile });
-    const rig = await new SeckillRig({ ...endpoints(), kafkaBrokers: kafka.endpoint }).start();
+    const rig = await new SaleRig({ ...endpoints(), kafkaBrokers: kafka.endpoint }).start();
     try {
       const coupon = await rig.coupon({ totalStock: 500 });
       const first = await fireGrabs(rig.grabUrl, coupon.id, await pressingUsers(rig, 'f', 150, 2), 16);
@@ -164,7 +159,7 @@ describe('seckill under faults', () => {
   }, 240_000);
 
   it('concurrent cancels of one order give its unit back exactly once', async () => {
-    const rig = await new SeckillRig(endpoints()).start();
+    const rig = await new SaleRig(endpoints()).start();
     try {
       const coupon = await rig.coupon({ totalStock: 100 });
       const load = await fireGrabs(rig.grabUrl, coupon.id, await pressingUsers(rig, 'c', 60, 2), 32);
@@ -208,7 +203,7 @@ describe('seckill under faults', () => {
   }, 120_000);
 
   it('Redis sale state wiped after the sale is rebuilt from MySQL by an audit', async () => {
-    const rig = await new SeckillRig(endpoints()).start();
+    const rig = await new SaleRig(endpoints()).start();
     try {
       const coupon = await rig.coupon({ totalStock: 300, perUserLimit: 2 });
       const load = await fireGrabs(rig.grabUrl, coupon.id, await pressingUsers(rig, 'w', 100, 3), 32);

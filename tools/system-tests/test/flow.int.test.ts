@@ -11,7 +11,7 @@ import { stateDir } from '@couponkill/servers';
 import { flood, type FloodStream } from '../src/flood.js';
 import { checkInvariants } from '../src/invariants.js';
 import { settle } from '../src/sale-load.js';
-import { SeckillRig } from '../src/seckill-rig.js';
+import { SaleRig } from '../src/sale-rig.js';
 
 /** The sum of the function's Prometheus series matching `series` (0 when none exists yet). */
 async function metric(url: string, series: RegExp): Promise<number> {
@@ -22,7 +22,7 @@ async function metric(url: string, series: RegExp): Promise<number> {
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
-async function redisClockMs(rig: SeckillRig): Promise<number> {
+async function redisClockMs(rig: SaleRig): Promise<number> {
   const [s, us] = await rig.redis.time();
   return Number(s) * 1000 + Number(us) / 1000;
 }
@@ -35,7 +35,7 @@ function cycle<T>(items: readonly T[]): () => T {
 // grab-coupon runs as a process of its own, as in a cluster; the rig's relay and order worker
 // turn its accepted grabs into orders, so the invariants are checked end to end.
 describe('flow control on the grab path', () => {
-  const rig = new SeckillRig(endpoints());
+  const rig = new SaleRig(endpoints());
   const functions: FunctionProcess[] = [];
   beforeAll(async () => {
     await rig.start();

@@ -23,7 +23,7 @@ import {
 import { fireGrabs } from '../src/grab-load.js';
 import { checkInvariants } from '../src/invariants.js';
 import { pressingUsers, settle } from '../src/sale-load.js';
-import { SeckillRig } from '../src/seckill-rig.js';
+import { SaleRig } from '../src/sale-rig.js';
 
 // Every route of every function and every event type the consumers accept, fed FUZZ_RUNS
 // malformed inputs each through real HTTP servers on real Redis, MariaDB and Kafka; then a
@@ -47,7 +47,7 @@ const MAX_BODY: Record<string, number> = {
 };
 
 describe('fuzz: malformed input on every route and event type', () => {
-  const rig = new SeckillRig(endpoints());
+  const rig = new SaleRig(endpoints());
   const userPrefix = uniqueName('ck_fz_users');
   const userSharding = {
     indexDatabase: `${userPrefix}_index`,

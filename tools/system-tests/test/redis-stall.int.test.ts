@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeStateDir, type RunningServer, startRedis } from '@couponkill/servers';
 import { checkInvariants } from '../src/invariants.js';
 import { settle } from '../src/sale-load.js';
-import { SeckillRig } from '../src/seckill-rig.js';
+import { SaleRig } from '../src/sale-rig.js';
 
 // The operator's experiment, as a test: Redis stalls for four seconds in the middle of a sale.
 // Every answer must agree with the books afterwards: a 202 became its order; a 503 carries
@@ -23,7 +23,7 @@ describe('a Redis stall mid-sale', () => {
   });
 
   it('answers 202 (and the order exists) or 503 with Retry-After (and nothing was taken), never 500', async () => {
-    const rig = await new SeckillRig({ ...endpoints(), redisUrl: redisServer.endpoint }).start();
+    const rig = await new SaleRig({ ...endpoints(), redisUrl: redisServer.endpoint }).start();
     const admin = createRedis(redisOptionsSchema.parse({ url: redisServer.endpoint }), 'stall-admin');
     const agent = new Agent({ connections: 64 });
     try {

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GrabAttempt, fireGrabs } from '../src/grab-load.js';
 import { checkInvariants } from '../src/invariants.js';
 import { settle, shuffle } from '../src/sale-load.js';
-import { SeckillRig } from '../src/seckill-rig.js';
+import { SaleRig } from '../src/sale-rig.js';
 
 describe('seckill: grab → outbox → Kafka → order worker → shards, under concurrency', () => {
-  const rig = new SeckillRig(endpoints());
+  const rig = new SaleRig(endpoints());
   beforeAll(async () => {
     await rig.start();
   }, 120_000);

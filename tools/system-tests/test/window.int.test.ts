@@ -1,13 +1,13 @@
 import { endpoints } from '@couponkill/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fireGrabs } from '../src/grab-load.js';
-import { SeckillRig } from '../src/seckill-rig.js';
+import { SaleRig } from '../src/sale-rig.js';
 
 // The sale window is judged by Redis TIME inside the grab script. Here the grab function runs
 // in this process with its clock (Date) moved to a moment inside each window, and Redis still
 // refuses, because by the only clock that counts the sale has not started or has ended.
 describe('the sale window follows Redis time, not the function clock', () => {
-  const rig = new SeckillRig(endpoints());
+  const rig = new SaleRig(endpoints());
   beforeAll(async () => {
     await rig.start();
   }, 120_000);

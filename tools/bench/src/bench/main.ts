@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { generateSigningKey, issueAccessToken, loadKeyRing, publicJwks } from '@couponkill/auth';
+import { issueAccessToken } from '@couponkill/auth';
 import { createRedis, redisOptionsSchema } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
-import { serve } from '@couponkill/testkit';
+import { serveJwks, TEST_AUDIENCE, TEST_ISSUER } from '@couponkill/testkit';
 import type autocannon from 'autocannon';
 import { startFunction } from '@couponkill/dev/functions';
 import { removeStateDir, REPO_ROOT, startKafka, startMariadb, startRedis, stateDir } from '@couponkill/servers';
@@ -37,7 +37,6 @@ const WARMUP_S = 1;
 const CONNECTIONS = 100;
 const GRAB_CONNECTIONS = 500;
 const USERS = 5000;
-const ISSUER = 'https://auth.couponkill.bench';
 const ORDERS = 20_000;
 const BATCH = 500;
 
@@ -118,7 +117,7 @@ try {
   const redisUrl = redisServer.value.endpoint;
   const mysqlUrl = mariadbServer.value.endpoint;
 
-  // Sale state and tokens, as the seckill rig sets them up.
+  // Sale state and tokens, as the sale rig sets them up.
   const redis = createRedis(redisOptionsSchema.parse({ url: redisUrl }), 'bench');
   closers.push(async () => redis.disconnect());
   const sale = new Sale(redis);
@@ -127,19 +126,16 @@ try {
   const settings = { status: 'active', type: 'normal', perUserLimit: 100, startMs: 0, endMs: 0 } as const;
   await sale.preheat(inStock, { ...settings, totalStock: 10_000_000 }, async () => 0);
   await sale.preheat(soldOut, { ...settings, totalStock: 0 }, async () => 0);
-  const keys = await loadKeyRing([await generateSigningKey('bench', true)]);
-  const jwks = await serve((_req, res) =>
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(keys))),
-  );
-  closers.push(jwks.close);
+  const jwks = await serveJwks('bench');
+  closers.push(() => jwks.close());
   const tokens: string[] = [];
   for (let i = 0; i < USERS; i += 500) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(500, USERS - i) }, (_, j) =>
         issueAccessToken(
-          keys,
+          jwks.ring,
           { userId: `bench-${i + j}`, roles: ['user'] },
-          { issuer: ISSUER, audience: 'couponkill', ttlSeconds: 3600 },
+          { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, ttlSeconds: 3600 },
         ),
       ),
     );
@@ -161,8 +157,7 @@ try {
   };
   const functionEnv = {
     REDIS_URL: redisUrl,
-    AUTH_ISSUER: ISSUER,
-    AUTH_JWKS_URL: `${jwks.url}/jwks.json`,
+    ...jwks.env,
     SOLD_OUT_MARK_MS: '1000',
     LOG_LEVEL: 'warn',
     NACOS_SERVER_ADDR: '', // no Nacos: the embedded flow rules (no rates), or FLOW_RULES_FILE below

@@ -1,12 +1,12 @@
 /**
- * `make bench ARGS=--whole-sale`: one whole flash sale, first request → every accepted grab
- * durable, through the real grab → outbox → Kafka → order worker → shards path (SeckillRig), next
+ * `make bench ARGS=--whole-sale`: one whole sale, first request → every accepted grab
+ * durable, through the real grab → outbox → Kafka → order worker → shards path (SaleRig), next
  * to the same sale run through a naive synchronous server (naive-sale.ts: one MySQL transaction
  * per request, row lock on the coupon). Same attempts, users, stock, limit and connections.
  */
 import { createPool, withDatabase } from '@couponkill/db';
 import { REPO_ROOT } from '@couponkill/servers';
-import { checkInvariants, fireGrabs, type GrabAttempt, SeckillRig, shuffle } from '@couponkill/system-tests';
+import { checkInvariants, fireGrabs, type GrabAttempt, SaleRig, shuffle } from '@couponkill/system-tests';
 import { startNode } from './load.js';
 
 export interface WholeSaleOptions {
@@ -42,7 +42,7 @@ export interface WholeSaleResult {
  * As sale-load's settle (every accepted grab no longer QUEUED), but re-reads only the grabs still
  * QUEUED, so that polling 10,000 records does not compete with the relay for the same process.
  */
-async function settleAll(rig: SeckillRig, grabIds: readonly string[], log: (line: string) => void): Promise<number> {
+async function settleAll(rig: SaleRig, grabIds: readonly string[], log: (line: string) => void): Promise<number> {
   const started = performance.now();
   let pending = [...grabIds];
   let lastLog = started;
@@ -83,7 +83,7 @@ export async function benchWholeSale(
 
   // 1. Ours: the real path.
   // The order worker runs as a process of its own, as it does deployed (and as every server under test in make bench).
-  const rig = await new SeckillRig({ ...endpoints, nacos: { serverAddr: '', username: '', password: '' } }).start({
+  const rig = await new SaleRig({ ...endpoints, nacos: { serverAddr: '', username: '', password: '' } }).start({
     workerProcess: true,
   });
   let ours: SaleRun;

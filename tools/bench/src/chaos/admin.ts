@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FLOW_RULES_DATA_ID } from '@couponkill/flow';
+import { callJson, type JsonRequest } from '@couponkill/http';
 import type { Say } from './faults.js';
 import { type ChaosRuntime, defaultFlowRules } from './runtime.js';
 import type { AdminStep } from './schedule.js';
@@ -23,15 +24,19 @@ interface Reply {
   readonly body: unknown;
 }
 
+/** An admin request: its method, and its JSON body and headers. */
+interface AdminRequest extends JsonRequest {
+  readonly method: string;
+}
+
 /** One admin request, retried after a 5xx or no answer (bounded): an operator tries again. */
-async function call(url: string, init: RequestInit): Promise<Reply> {
+async function call(url: string, { method, ...request }: AdminRequest): Promise<Reply> {
   let reply: Reply = { status: 'network', body: undefined };
   for (let attempt = 0; attempt < 4; attempt++) {
     if (attempt > 0) await sleep(1000 * attempt);
     try {
-      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(8000) });
-      const text = await response.text();
-      reply = { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+      const { status, body } = await callJson(url, method, '', { ...request, signal: AbortSignal.timeout(8000) });
+      reply = { status, body };
     } catch (err) {
       const name = (err as Error).name;
       reply = { status: name === 'TimeoutError' ? 'timeout' : 'network', body: undefined };
@@ -50,13 +55,10 @@ const brief = (reply: Reply): string => {
 export async function runAdmin(steps: readonly AdminStep[], ctx: AdminContext, say: Say): Promise<AdminFacts> {
   const facts: AdminFacts = { deletesAccepted: 0, unanswered: 0 };
   const gateway = `${ctx.runtime.gatewayUrl}/api/v1/coupons/${ctx.couponId}`;
-  const json = (method: string, body?: unknown): RequestInit => ({
+  const json = (method: string, body?: unknown): AdminRequest => ({
     method,
-    headers: {
-      authorization: `Bearer ${ctx.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    headers: { authorization: `Bearer ${ctx.token}` },
+    body,
   });
   const note = (reply: Reply) => {
     if (typeof reply.status !== 'number' || reply.status >= 500) facts.unanswered += 1;
@@ -101,7 +103,7 @@ export async function runAdmin(steps: readonly AdminStep[], ctx: AdminContext, s
         const reply = await call(`${ctx.runtime.auditUrl}/jobs/audit`, {
           method: 'POST',
           headers: { authorization: `Bearer ${ctx.runtime.jobToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ couponIds: [ctx.couponId], repair: true }),
+          body: { couponIds: [ctx.couponId], repair: true },
         });
         note(reply);
         const report = (reply.body as { reports?: Array<{ verdict: string; repaired: boolean }> } | undefined)

@@ -7,8 +7,8 @@ import { createPool, type Pool } from '@couponkill/db';
 import { consumerLag, createKafka, TOPICS } from '@couponkill/events';
 import { FLOW_RULES_DATA_ID } from '@couponkill/flow';
 import { createHealth } from '@couponkill/health';
+import { createFunctionKit } from '@couponkill/http';
 import { createLogger } from '@couponkill/logging';
-import { createMetrics } from '@couponkill/metrics';
 import { NacosConfig } from '@couponkill/nacos';
 import { OrderStore, orderShardingSchema } from '@couponkill/orders';
 import { createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/redis';
@@ -241,12 +241,12 @@ export class ChaosRuntime {
 
     const gatewayPort = await pickPort();
     this.gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const logger = createLogger({ name: 'chaos-gateway', level: 'warn' });
     this.#gateway = await startGateway({
       port: gatewayPort,
-      logger,
-      metrics: createMetrics({ service: 'chaos-gateway' }),
-      health: createHealth({ timeoutMs: 1500, cacheMs: 1000 }),
+      kit: createFunctionKit('chaos-gateway', {
+        logger: createLogger({ name: 'chaos-gateway', level: 'warn' }),
+        health: createHealth({ timeoutMs: 1500, cacheMs: 1000 }),
+      }),
       upstreams,
       table,
       verify: verifierFrom({ issuer: LOCAL_AUTH_ISSUER, audience: 'couponkill', jwksUrl: jwksUrl(upstreams) }),

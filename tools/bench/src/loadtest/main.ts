@@ -1,5 +1,5 @@
 /**
- * `make loadtest`: a flash sale through the gateway of a running `make dev`. Creates a coupon as the
+ * `make loadtest`: a sale through the gateway of a running `make dev`. Creates a coupon as the
  * demo administrator, fires grab requests from many synthetic users with autocannon, waits until
  * every accepted grab has its order in MySQL, checks the sale's invariants from the stores and
  * writes a JSON and an HTML report.
@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { issueAccessToken, loadKeyRing, signingKeysSchema } from '@couponkill/auth';
+import { callJsonOk } from '@couponkill/http';
 import { OrderStore, orderShardingSchema } from '@couponkill/orders';
 import { createRedis, redisOptionsSchema } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
@@ -59,11 +60,11 @@ if (endpoints === undefined) {
 const { gatewayUrl } = endpoints;
 
 // The coupon, created over HTTP as the demo administrator (as an operator would).
-const admin = await call<{ accessToken: string }>('POST', '/api/v1/auth/login', DEMO_ADMIN);
-const coupon = await call<{ id: string }>(
-  'POST',
-  '/api/v1/coupons',
-  {
+const admin = await callJsonOk<{ accessToken: string }>(gatewayUrl, 'POST', '/api/v1/auth/login', {
+  body: DEMO_ADMIN,
+});
+const coupon = await callJsonOk<{ id: string }>(gatewayUrl, 'POST', '/api/v1/coupons', {
+  body: {
     name: `Load test ${new Date().toISOString()}`,
     type: 'normal',
     faceValue: 1000,
@@ -72,8 +73,8 @@ const coupon = await call<{ id: string }>(
     perUserLimit: options.limit,
     totalStock: options.stock,
   },
-  admin.accessToken,
-);
+  headers: { authorization: `Bearer ${admin.accessToken}` },
+});
 say(`coupon ${coupon.id}: stock ${options.stock}, limit ${options.limit} per user`);
 
 // Tokens are signed here with make dev's own keys instead of registering the users: user-auth
@@ -286,17 +287,4 @@ async function devEndpoints(): Promise<DevEndpoints | undefined> {
   } catch {
     return undefined;
   }
-}
-
-async function call<T>(method: string, route: string, body: unknown, token?: string): Promise<T> {
-  const response = await fetch(`${gatewayUrl}${route}`, {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-    },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${route} failed: HTTP ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
 }

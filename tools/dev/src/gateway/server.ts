@@ -1,18 +1,17 @@
 import { createServer, type Server } from 'node:http';
-import type { Health } from '@couponkill/health';
 import { authenticate, type Verify } from '@couponkill/auth';
-import { createHttpFunction, type Route, sendError } from '@couponkill/http';
-import { type Logger, requestIdFrom } from '@couponkill/logging';
-import type { Metrics } from '@couponkill/metrics';
+import { type FunctionKit, type Route, sendError } from '@couponkill/http';
+import { requestIdFrom } from '@couponkill/logging';
 import { proxyTo } from './proxy.js';
 import { type RouteEntry, routeFor } from './route-table.js';
 
 export interface GatewayOptions {
   readonly port: number;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** Readiness of the gateway = readiness of everything behind it. */
-  readonly health: Health;
+  /**
+   * Its logger, metrics and health, wired as a function's (`createFunctionKit`); readiness of the
+   * gateway = readiness of everything behind it, whose checks the caller adds to the kit's health.
+   */
+  readonly kit: Pick<FunctionKit, 'logger' | 'handler'>;
   /** Where each function listens. */
   readonly upstreams: ReadonlyMap<string, number>;
   readonly table: readonly RouteEntry[];
@@ -28,13 +27,7 @@ export interface GatewayOptions {
 
 /** The local stand-in for the Istio ingress: one port on 127.0.0.1 in front of every function. */
 export async function startGateway(options: GatewayOptions): Promise<Server> {
-  const own = createHttpFunction({
-    name: 'local-gateway',
-    logger: options.logger,
-    metrics: options.metrics,
-    health: options.health,
-    routes: options.routes,
-  });
+  const own = options.kit.handler({ routes: options.routes });
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const fn = routeFor(options.table, path);
@@ -50,7 +43,7 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
     }
     authenticate(options.verify, req.headers).then(
       () => proxyTo(port, req, res, requestId),
-      (err: unknown) => sendError(res, err, { requestId, logger: options.logger }),
+      (err: unknown) => sendError(res, err, { requestId, logger: options.kit.logger }),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -3,19 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { consumerLag } from '@couponkill/events';
-import { MinScaleFile, LagScaler } from '@couponkill/dev/scaler';
-import { checkInvariants, fireGrabs, pressingUsers, SeckillRig, settle } from '@couponkill/system-tests';
+import { checkInvariants, fireGrabs, pressingUsers, SaleRig, settle } from '../src/index.js';
 import { createLogger } from '@couponkill/logging';
 import { endpoints } from '@couponkill/testkit';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { Controller, SaleBackend, StatusOnlyFlowRules } from '../src/index.js';
-import { LocalScaler } from '../src/dev/scaler.js';
-import { FileSeckillStore } from '../src/dev/store.js';
+import { Controller, SaleBackend, StatusOnlyFlowRules } from '@couponkill/operator';
+import { REPO_ROOT } from '@couponkill/servers';
+import { FileSeckillStore, LocalScaler } from '@couponkill/dev/sale';
+import { LagScaler, MinScaleFile } from '@couponkill/dev/scaler';
 
 describe('a sale without Kubernetes: the same controller with the local adapters (make sale)', () => {
-  const rig = new SeckillRig(endpoints());
+  const rig = new SaleRig(endpoints());
   let admin: Admin;
   const logger = createLogger({ name: 'dev-sale-test', level: 'silent' });
 
@@ -32,7 +32,7 @@ describe('a sale without Kubernetes: the same controller with the local adapters
   it('runs every phase from a YAML file with a fresh controller for every pass, raises the lag-scaler floor, takes an edit, and ends with the invariants', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ck-sale-'));
     const file = join(dir, 'seckill.yaml');
-    const manifest = parse(readFileSync(new URL('../examples/seckill.yaml', import.meta.url), 'utf8')) as {
+    const manifest = parse(readFileSync(join(REPO_ROOT, 'operator/examples/seckill.yaml'), 'utf8')) as {
       spec: {
         stock: number;
         window: { start: string; end: string };

@@ -1,8 +1,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import type { KubeEvent } from '../lifecycle.js';
-import type { SeckillStore } from '../ports.js';
-import { type SeckillObject, type SeckillSpec, seckillSpecSchema, type SeckillStatus } from '../types.js';
+import {
+  type KubeEvent,
+  type SeckillObject,
+  type SeckillSpec,
+  seckillSpecSchema,
+  type SeckillStatus,
+  type SeckillStore,
+} from '@couponkill/operator';
 
 /** A Seckill manifest as a file holds it: the same shape `kubectl apply` takes. */
 interface SeckillFile {

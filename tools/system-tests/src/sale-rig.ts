@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSigningKey, issueAccessToken, type KeyRing, loadKeyRing, publicJwks } from '@couponkill/auth';
+import { issueAccessToken, type KeyRing } from '@couponkill/auth';
 import { type Coupon, CouponStore, type NewCoupon, toSaleSettings } from '@couponkill/coupons';
 import { createPool } from '@couponkill/db';
 import { createKafka, ensureTopics, EventProducer } from '@couponkill/events';
@@ -15,19 +15,17 @@ import { removeStateDir } from '@couponkill/servers';
 import { OrderStore, orderShardingSchema } from '@couponkill/orders';
 import { createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
-import { serve, type TestEndpoints, uniqueName } from '@couponkill/testkit';
+import { serve, serveJwks, TEST_AUDIENCE, TEST_ISSUER, type TestEndpoints, uniqueName } from '@couponkill/testkit';
 import type { Kafka } from 'kafkajs';
 import { type FunctionProcess, startFunction } from '@couponkill/dev/functions';
 import { KafkaSourceDispatcher, type KafkaSourceOptions } from '@couponkill/dev/kafkasource/dispatcher';
-
-const ISSUER = 'https://auth.couponkill.test';
 
 /**
  * The whole grab → outbox → Kafka → order worker → shards path, wired in one process against
  * real Redis, MariaDB and Kafka, with names of its own (databases, topic, outbox registry) so
  * it shares the servers with other tests without touching their data.
  */
-export class SeckillRig {
+export class SaleRig {
   readonly prefix = uniqueName('ck_sk');
   readonly topic = `${this.prefix}.grab.accepted`;
   readonly registry = `ck:outboxes:${this.prefix}`;
@@ -38,7 +36,7 @@ export class SeckillRig {
   readonly couponsDb = `${this.prefix}_coupons`;
   // Fault tests make Kafka clients log connection errors by design: quiet unless asked for.
   readonly logger = createLogger({
-    name: 'seckill-rig',
+    name: 'sale-rig',
     level: process.env['RIG_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent',
   });
   readonly #closers: Array<() => Promise<void>> = [];
@@ -65,7 +63,7 @@ export class SeckillRig {
     options: { dispatcher?: Partial<KafkaSourceOptions>; partitions?: number; workerProcess?: boolean } = {},
   ): Promise<this> {
     const { mysqlUrl, redisUrl, kafkaBrokers } = this.endpoints;
-    this.redis = createRedis(redisOptionsSchema.parse({ url: redisUrl }), 'seckill-rig');
+    this.redis = createRedis(redisOptionsSchema.parse({ url: redisUrl }), 'sale-rig');
     this.sale = new Sale(this.redis, { outboxRegistry: this.registry });
     this.#closers.push(async () => this.redis.disconnect());
 
@@ -78,7 +76,7 @@ export class SeckillRig {
       () => this.orders.close(),
     );
 
-    this.kafka = createKafka({ brokers: kafkaBrokers, clientId: 'seckill-rig', logger: this.logger });
+    this.kafka = createKafka({ brokers: kafkaBrokers, clientId: 'sale-rig', logger: this.logger });
     const admin = this.kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [
@@ -87,17 +85,18 @@ export class SeckillRig {
     ]);
     await admin.disconnect();
 
-    this.keys = await loadKeyRing([await generateSigningKey('rig', true)]);
-    const jwks = await serve((_req, res) =>
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(this.keys))),
-    );
-    this.jwksUrl = `${jwks.url}/jwks.json`;
-    this.#closers.push(jwks.close);
+    const jwks = await serveJwks('rig');
+    this.keys = jwks.ring;
+    this.jwksUrl = jwks.env.AUTH_JWKS_URL;
+    this.#closers.push(() => jwks.close());
 
     const grab = await createGrabCoupon(loadGrabCouponConfig(this.grabFunctionEnv()));
     const grabServer = await serve(grab.handler);
     this.grabUrl = grabServer.url;
-    this.#closers.push(grabServer.close, () => grab.close());
+    this.#closers.push(
+      () => grabServer.close(),
+      () => grab.close(),
+    );
 
     const config = join(mkdtempSync(join(tmpdir(), 'ck-rig-')), 'create-order.yaml');
     writeFileSync(config, JSON.stringify({ orderSharding: this.ordersSharding }));
@@ -116,7 +115,10 @@ export class SeckillRig {
       const worker = await createCreateOrder(loadCreateOrderConfig(this.#workerEnv));
       const workerServer = await serve(worker.handler);
       this.workerUrl = workerServer.url;
-      this.#closers.push(workerServer.close, () => worker.close());
+      this.#closers.push(
+        () => workerServer.close(),
+        () => worker.close(),
+      );
     }
 
     const producer = new EventProducer(this.kafka);
@@ -162,7 +164,12 @@ export class SeckillRig {
    * keys); a test adds flow settings and runs one as a process of its own with `startFunction`.
    */
   grabFunctionEnv(): Record<string, string> {
-    return { REDIS_URL: this.endpoints.redisUrl, AUTH_ISSUER: ISSUER, AUTH_JWKS_URL: this.jwksUrl, LOG_LEVEL: 'warn' };
+    return {
+      REDIS_URL: this.endpoints.redisUrl,
+      AUTH_ISSUER: TEST_ISSUER,
+      AUTH_JWKS_URL: this.jwksUrl,
+      LOG_LEVEL: 'warn',
+    };
   }
 
   /** Starts the order worker process again on its port (after a fault test killed it). */
@@ -198,7 +205,7 @@ export class SeckillRig {
     return issueAccessToken(
       this.keys,
       { userId, roles: ['user'] },
-      { issuer: ISSUER, audience: 'couponkill', ttlSeconds: 3600 },
+      { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, ttlSeconds: 3600 },
     ).then((t) => t.token);
   }
 

@@ -12,14 +12,14 @@ import {
   type KubeApiserver,
   startKubeApiserver,
 } from '@couponkill/cluster';
-import { checkInvariants, fireGrabs, pressingUsers, SeckillRig, settle } from '@couponkill/system-tests';
+import { checkInvariants, fireGrabs, pressingUsers, SaleRig, settle } from '../src/index.js';
 import { createLogger } from '@couponkill/logging';
 import { NacosConfig } from '@couponkill/nacos';
 import { endpoints, uniqueName } from '@couponkill/testkit';
 import type { Admin } from 'kafkajs';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SaleBackend, type SeckillStatus, startKubeOperator } from '../src/index.js';
+import { SaleBackend, type SeckillStatus, startKubeOperator } from '@couponkill/operator';
 
 const NS = 'shop';
 const SECKILLS = `/apis/couponkill.io/v1alpha1/namespaces/${NS}/seckills`;
@@ -39,7 +39,7 @@ interface Seckill {
 }
 
 describe('the Seckill operator against a real kube-apiserver, Redis, MariaDB and Kafka', () => {
-  const rig = new SeckillRig(endpoints());
+  const rig = new SaleRig(endpoints());
   let kube: KubeApiserver;
   let admin: Admin;
   let backend: SaleBackend;

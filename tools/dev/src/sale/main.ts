@@ -3,22 +3,24 @@
  * sale's lifecycle against a running `make dev`, through the same controller and lifecycle as the
  * operator in a cluster, with local adapters: the Seckill is the file, the status is printed (and
  * kept in .run/dev/sales/), and the order worker's minimum goes to make dev's lag scaler.
- * A development tool: `@couponkill/dev` and `@couponkill/servers` are dev dependencies, so the operator image leaves
- * them out.
+ * A development tool, kept with the dev runtime: the operator package itself depends on shared
+ * packages only, so its image holds none of tools/.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stateDir } from '@couponkill/servers';
-import { MinScaleFile } from '@couponkill/dev/scaler';
 import { createLogger } from '@couponkill/logging';
 import { NacosConfig } from '@couponkill/nacos';
-import { connectSaleBackend } from '../backend-deps.js';
-import { operatorConfigSchema } from '../config.js';
-import { Controller } from '../controller.js';
-import { NacosFlowRules } from '../flow-rules.js';
-import { StatusOnlyFlowRules } from '../ports.js';
+import {
+  Controller,
+  connectSaleBackend,
+  NacosFlowRules,
+  operatorConfigSchema,
+  StatusOnlyFlowRules,
+} from '@couponkill/operator';
+import { MinScaleFile } from '../scaler/index.js';
 import { LocalScaler } from './scaler.js';
 import { FileSeckillStore, parseSeckillFile } from './store.js';
 

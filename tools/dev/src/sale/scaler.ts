@@ -1,6 +1,4 @@
-import type { SaleParameters } from '../lifecycle.js';
-import type { Scaler } from '../ports.js';
-import type { SeckillObject } from '../types.js';
+import type { SaleParameters, Scaler, SeckillObject } from '@couponkill/operator';
 
 /** Where local minimums are kept: `{ service → min instances }` (make dev's min-scale.json). */
 export interface MinScaleStore {
