@@ -27,9 +27,11 @@ export type FunctionEnvironment = (ports: ReadonlyMap<string, number>) => Record
 
 /**
  * Each function's environment, as its container gets it in the cluster, built from its manifest's
- * `needs` (plus `migrate`, `openapi`, the `env` entries with a dev value and `dev.env`), in the
- * manifests' order (user-auth first: the others read its keys). Functions with `dev.start: false`
- * are left out. The order worker's replicas take create-order's.
+ * `needs` (plus `migrate`, `openapi`, the `env` entries with a dev value and `dev.env`). Start
+ * order: the functions that migrate databases first (as the chart's migration Jobs run before any
+ * function), then the rest, each group in the manifests' order (user-auth first: the others read
+ * its keys). Functions with `dev.start: false` are left out. The order worker's replicas take
+ * create-order's.
  */
 export function functionEnvironments(s: RuntimeSettings): Record<string, FunctionEnvironment> {
   const root = s.root ?? REPO_ROOT;
@@ -64,6 +66,7 @@ export function functionEnvironments(s: RuntimeSettings): Record<string, Functio
   return Object.fromEntries(
     loadManifests(root)
       .filter((m) => m.dev.start)
+      .sort((a, b) => Number(b.migrate) - Number(a.migrate))
       .map((m) => [m.name, envOf(m)]),
   );
 }
