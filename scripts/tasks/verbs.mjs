@@ -338,8 +338,13 @@ export const VERBS = [
   {
     name: 'generate',
     about:
-      "Write what follows from the function manifests (skaffold.yaml, the chart's functions values, schema and files)",
-    run: (ctx) => runSync(nodeBin(), [PATHS.functions], { env: ctx.env, check: false }),
+      "Write what follows from the function folders and manifests (tsconfig.json references, skaffold.yaml, the chart's functions values, schema, files and values table)",
+    run: (ctx) =>
+      steps(
+        () => runSync(nodeBin(), [PATHS.tsconfigRefs], { env: ctx.env, check: false }),
+        () => runSync(nodeBin(), [PATHS.functions], { env: ctx.env, check: false }),
+        () => runSync(nodeBin(), [PATHS.chartReadme], { env: ctx.env, check: false }),
+      ),
   },
   {
     name: 'deploy-chart',
