@@ -9,18 +9,6 @@
 #   ./build.ps1 deploy-chart NAMESPACE=couponkill --set functions.grab-coupon.image.tag=0.1.0
 # Needs Node 18 or newer on PATH (the project itself runs on the version of .node-version).
 
-$Verbs = @(
-  'build-all-images',
-  'deploy-chart',
-  'deploy-chart-prod',
-  'deploy-chart-canary',
-  'build-and-push-all',
-  'build-and-push-all-canary',
-  'build-and-push-all-complete',
-  'push-all-images-canary',
-  'pull-dependency-images'
-)
-
 $ErrorActionPreference = 'Stop'
 $tasks = Join-Path $PSScriptRoot 'scripts/tasks.mjs'
 $verb = if ($args.Count -gt 0) { [string]$args[0] } else { 'help' }
@@ -33,7 +21,7 @@ if (-not (Get-Command node -ErrorAction SilentlyContinue)) {
 
 if ($verb -eq 'help' -or $verb -eq '-h' -or $verb -eq '--help') {
   Write-Output 'Usage: ./build.ps1 <verb> [NAME=value ...] [args ...]   (npm run help lists every verb)'
-  & node $tasks help @Verbs
+  & node $tasks help --windows
   exit $LASTEXITCODE
 }
 

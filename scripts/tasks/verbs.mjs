@@ -159,7 +159,8 @@ function test(ctx) {
 
 /**
  * name, about (make help), deps (run `deps` first), args (takes ARGS and extra arguments),
- * hidden (not a make/npm verb: an entry point other tools call), run(ctx) → exit status.
+ * hidden (not a make/npm verb: an entry point other tools call), windows (runs on Windows: the
+ * image and chart verbs, through Docker Desktop and helm; build.ps1 lists these), run(ctx) → exit status.
  * ctx: { vars (variables and environment), args, env (the programs' environment) }.
  */
 export const VERBS = [
@@ -348,6 +349,7 @@ export const VERBS = [
   },
   {
     name: 'deploy-chart',
+    windows: true,
     args: true,
     about:
       "helm upgrade --install into the current kubeconfig's cluster: make deploy-chart [NAMESPACE=couponkill] [ARGS='--set …']",
@@ -355,12 +357,14 @@ export const VERBS = [
   },
   {
     name: 'deploy-chart-prod',
+    windows: true,
     args: true,
     about: 'The same with values-prod.yaml',
     run: (ctx) => deployChart(PATHS, 'prod', ctx.vars, ctx.args),
   },
   {
     name: 'deploy-chart-canary',
+    windows: true,
     args: true,
     about:
       "Canary of the running release (values-canary.yaml): make deploy-chart-canary ARGS='--set functions.grab-coupon.image.tag=…'",
@@ -373,30 +377,35 @@ export const VERBS = [
   // it stops with one sentence.
   {
     name: 'build-all-images',
+    windows: true,
     deps: true,
     about: 'Build every image, functions and operator (OCI layout .run/images/<version>)',
     run: (ctx) => images('build-all-images', ['build'], ctx),
   },
   {
     name: 'build-and-push-all',
+    windows: true,
     deps: true,
     about: 'Build every image (functions, operator) and push it: make build-and-push-all REGISTRY=host:port',
     run: (ctx) => images('build-and-push-all', ['build', '--push'], ctx, registries(ctx, 'REGISTRY')),
   },
   {
     name: 'build-all-images-canary',
+    windows: true,
     deps: true,
     about: 'Build every image (functions, operator) tagged <version>-canary',
     run: (ctx) => images('build-all-images-canary', ['build', '--canary'], ctx),
   },
   {
     name: 'push-all-images-canary',
+    windows: true,
     deps: true,
     about: 'Push the canary images built before: make push-all-images-canary REGISTRY=host:port',
     run: (ctx) => images('push-all-images-canary', ['push', '--canary'], ctx, registries(ctx, 'REGISTRY')),
   },
   {
     name: 'build-and-push-all-canary',
+    windows: true,
     deps: true,
     about: 'Build and push the <version>-canary images: REGISTRY=host:port',
     run: (ctx) =>
@@ -404,12 +413,14 @@ export const VERBS = [
   },
   {
     name: 'pull-dependency-images',
+    windows: true,
     deps: true,
     about: "Copy the chart's middleware images from a mirror: MIRROR_REGISTRY=host:port",
     run: (ctx) => images('pull-dependency-images', ['pull-dependencies'], ctx, registries(ctx, 'MIRROR_REGISTRY')),
   },
   {
     name: 'build-and-push-all-complete',
+    windows: true,
     deps: true,
     about: 'Function images and middleware images to one registry: REGISTRY=… MIRROR_REGISTRY=…',
     run: (ctx) =>
@@ -445,8 +456,13 @@ export const VERBS = [
 export const verb = (name) => VERBS.find((v) => v.name === name);
 export const publicVerbs = () => VERBS.filter((v) => !v.hidden);
 
-/** `make help`: every verb, or the named ones, with what it does. */
+/** `make help`: every verb, or the named ones, or (`--windows`) those build.ps1 offers, with what it does. */
 export function help(names = []) {
-  const shown = names.length === 0 ? publicVerbs() : names.map((n) => verb(n) ?? { name: n, about: '(no such verb)' });
+  const shown =
+    names[0] === '--windows'
+      ? publicVerbs().filter((v) => v.windows)
+      : names.length === 0
+        ? publicVerbs()
+        : names.map((n) => verb(n) ?? { name: n, about: '(no such verb)' });
   for (const v of shown) console.log(`  \u001b[36m${v.name.padEnd(28)}\u001b[0m ${v.about}`);
 }

@@ -34,12 +34,6 @@ function makeTargets() {
   return new Set([...list, ...rules]);
 }
 
-/** The verbs listed in build.ps1's $Verbs. */
-function ps1Verbs() {
-  const body = /\$Verbs = @\(([^)]*)\)/.exec(buildPs1)?.[1] ?? '';
-  return [...body.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]);
-}
-
 describe('verbs', () => {
   it('every verb of the seed system is an npm script, a make target and a build.ps1 verb', () => {
     const targets = makeTargets();
@@ -47,8 +41,12 @@ describe('verbs', () => {
       expect(scripts[verb], `npm script ${verb}`).toBe(`node scripts/tasks.mjs ${verb}`);
       expect(targets.has(verb), `make target ${verb}`).toBe(true);
     }
-    expect(ps1Verbs()).toEqual(SEED_VERBS);
-    expect(buildPs1).toMatch(/& node \$tasks help @Verbs/);
+    // build.ps1 offers the verbs the table marks as running on Windows: the seed's among them.
+    const windows = publicVerbs()
+      .filter((v) => v.windows)
+      .map((v) => v.name);
+    expect(windows).toEqual(expect.arrayContaining(SEED_VERBS));
+    expect(buildPs1).toMatch(/& node \$tasks help --windows/);
     expect(buildPs1).toMatch(/& node \$tasks \$verb @rest/);
   });
 
