@@ -6,6 +6,7 @@ import {
   type Figure,
   formatGoal,
   formatNumber,
+  formatRange,
   formatRatio,
   formatTable,
   ratio,
@@ -14,27 +15,88 @@ import {
   RESULTS_END,
   withResults,
 } from '../src/bench/report.js';
+import { cpuMicrosPerRequest, median, minMax, parseProcStat } from '../src/bench/stats.js';
 
-const figure = (over: Partial<Figure>): Figure => ({
-  name: 'grab req/s @500',
-  value: 6000,
-  baseline: 10_000,
-  baselineName: 'hello @500',
-  unit: 'req/s',
-  goal: { kind: 'ratio-at-least', min: 0.5 },
-  ...over,
+const figure = (over: Partial<Figure> & { value?: number; baseline?: number }): Figure => {
+  const { value = 6000, baseline = 10_000, ...rest } = over;
+  return {
+    name: 'grab req/s @500',
+    baselineName: 'hello @500',
+    unit: 'req/s',
+    goal: { kind: 'ratio-at-least', min: 0.5 },
+    samples: [{ value, baseline }],
+    ...rest,
+  };
+};
+
+describe('median and min–max', () => {
+  it('the middle value, the mean of the two middle ones for an even count', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNaN();
+    expect(median([Number.NaN, 5, 1, Number.NaN, 3])).toBe(3);
+  });
+
+  it('does not reorder its input', () => {
+    const values = [3, 1, 2];
+    median(values);
+    expect(values).toEqual([3, 1, 2]);
+  });
+
+  it('min and max, NaN ignored', () => {
+    expect(minMax([3, 1, 2])).toEqual([1, 3]);
+    expect(minMax([Number.NaN, 2])).toEqual([2, 2]);
+    expect(minMax([])).toEqual([Number.NaN, Number.NaN]);
+  });
+});
+
+describe('/proc/<pid>/stat', () => {
+  // A real line (Linux 6.x, fields 14 and 15: utime 1234, stime 56).
+  const line =
+    '4242 (node) S 4200 4242 4200 0 -1 4194560 22069 0 0 0 1234 56 0 0 20 0 11 0 98765 1189720064 24040 18446744073709551615 1 1 0 0 0 0 0 4096 134234626 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n';
+
+  it('reads utime and stime after the command name', () => {
+    expect(parseProcStat(line)).toEqual({ comm: 'node', utimeTicks: 1234, stimeTicks: 56 });
+  });
+
+  it('counts the fields from the last parenthesis: a command name may hold spaces and parentheses', () => {
+    const odd = line.replace('(node)', '(a b) (c)');
+    expect(parseProcStat(odd)).toEqual({ comm: 'a b) (c', utimeTicks: 1234, stimeTicks: 56 });
+  });
+
+  it('refuses what is not a stat line', () => {
+    expect(() => parseProcStat('')).toThrow(/stat/);
+    expect(() => parseProcStat('1 (x) S 1 2')).toThrow(/utime/);
+  });
+
+  it('CPU µs per request: utime + stime delta over the requests', () => {
+    const before = { comm: 'node', utimeTicks: 1000, stimeTicks: 100 };
+    const after = { comm: 'node', utimeTicks: 1400, stimeTicks: 200 };
+    // 500 ticks at 100 per second = 5 s of CPU over 50,000 requests = 100 µs each.
+    expect(cpuMicrosPerRequest(before, after, 50_000)).toBe(100);
+    expect(cpuMicrosPerRequest(before, after, 50_000, 250)).toBe(40);
+    expect(cpuMicrosPerRequest(before, after, 0)).toBeNaN();
+  });
 });
 
 describe('ratio and goals', () => {
-  it('divides by the baseline, NaN for a zero baseline', () => {
+  it('divides by the baseline, NaN for a zero or missing baseline', () => {
     expect(ratio(5, 10)).toBe(0.5);
     expect(ratio(5, 0)).toBeNaN();
+    expect(ratio(5, undefined)).toBeNaN();
   });
 
   it('a ratio goal is met at or above its minimum', () => {
     expect(evaluate(figure({ value: 5000 }))).toMatchObject({ ratio: 0.5, met: true });
     expect(evaluate(figure({ value: 4999 })).met).toBe(false);
     expect(evaluate(figure({ baseline: 0 })).met).toBe(false);
+  });
+
+  it('a ratio-at-most goal is met at or below its maximum (p99 ÷ p50)', () => {
+    const goal = { kind: 'ratio-at-most', max: 5 } as const;
+    expect(evaluate(figure({ value: 50, baseline: 10, unit: 'ms', goal })).met).toBe(true);
+    expect(evaluate(figure({ value: 51, baseline: 10, unit: 'ms', goal })).met).toBe(false);
   });
 
   it('absolute goals look at the value, not the ratio', () => {
@@ -46,6 +108,45 @@ describe('ratio and goals', () => {
 
   it('a row without goal is neither met nor missed', () => {
     expect(evaluate(figure({ goal: { kind: 'none' } })).met).toBeUndefined();
+  });
+
+  it('over rounds: the median of each round’s own ratio, judged by the goal, with its min–max', () => {
+    // Round ratios 0.4, 0.6, 0.55: median 0.55 (not the ratio of the medians, 5500 / 10000).
+    const f = evaluate(
+      figure({
+        samples: [
+          { value: 4000, baseline: 10_000 },
+          { value: 6000, baseline: 10_000 },
+          { value: 5500, baseline: 10_000 },
+        ],
+      }),
+    );
+    expect(f).toMatchObject({ value: 5500, baseline: 10_000, met: true, range: [0.4, 0.6] });
+    expect(f.ratio).toBeCloseTo(0.55);
+    const rounds = evaluate(
+      figure({
+        samples: [
+          { value: 1000, baseline: 1000 },
+          { value: 1000, baseline: 4000 },
+          { value: 4000, baseline: 9000 },
+        ],
+      }),
+    );
+    // Ratios 1, 0.25, 0.44: median 0.44, though the median value over the median baseline is 0.25.
+    expect(rounds.ratio).toBeCloseTo(4 / 9);
+    expect(rounds.met).toBe(false);
+  });
+
+  it('value goals judge the median value and show the range of the values', () => {
+    const f = evaluate({
+      name: 'spawn → ready',
+      unit: 'ms',
+      goal: { kind: 'value-at-most', max: 300 },
+      samples: [{ value: 280 }, { value: 900 }, { value: 250 }],
+    });
+    expect(f).toMatchObject({ value: 280, met: true, range: [250, 900] });
+    expect(f.ratio).toBeNaN();
+    expect(formatRange(f)).toBe('3: 250–900 ms');
   });
 });
 
@@ -63,6 +164,7 @@ describe('formatting', () => {
     expect(formatRatio(Number.POSITIVE_INFINITY)).toBe('n/a');
     expect(formatGoal({ kind: 'ratio-at-least', min: 10 }, 'orders/s')).toBe('ratio ≥ 10×');
     expect(formatGoal({ kind: 'value-at-most', max: 10 }, 'ms')).toBe('≤ 10.0 ms');
+    expect(formatGoal({ kind: 'ratio-at-most', max: 5 }, 'ms')).toBe('ratio ≤ 5×');
     expect(formatGoal({ kind: 'value-at-least', min: 5000 }, 'orders/s')).toBe('≥ 5,000 orders/s');
     expect(formatGoal({ kind: 'none' }, 'ms')).toBe('—');
   });
@@ -76,12 +178,15 @@ describe('formatting', () => {
       evaluate(figure({ name: 'other', goal: { kind: 'none' } })),
     ]);
     const lines = table.split('\n');
-    expect(lines[0]).toMatch(/^\| figure +\| value +\| baseline +\| ratio +\| goal +\| met\? +\|$/);
-    expect(lines[1]).toMatch(/^\| -+ \| -+ \| -+ \| -+ \| -+ \| -+ \|$/);
+    expect(lines[0]).toMatch(
+      /^\| figure +\| value \(median\) +\| baseline +\| ratio \(median\) +\| rounds: min–max +\| goal +\| met\? +\|$/,
+    );
+    expect(lines[1]).toMatch(/^\| -+ \| -+ \| -+ \| -+ \| -+ \| -+ \| -+ \|$/);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
     expect(lines[2]).toContain('| 6,000 req/s');
     expect(lines[2]).toContain('10,000 req/s (hello @500)');
     expect(lines[2]).toContain('| 0.60× ');
+    expect(lines[2]).toMatch(/\| 1 +\|/);
     expect(lines[2]).toMatch(/\| yes +\|$/);
     expect(lines[3]).toMatch(/\| NO +\|$/);
     expect(lines[4]).toMatch(/\| — +\| — +\|$/);

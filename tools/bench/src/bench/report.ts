@@ -2,52 +2,86 @@
  * Pure helpers of `make bench`: goals, ratios and the printed table. Every figure of the table is
  * put next to a baseline measured in the same run on the same machine.
  */
+import { median, minMax } from './stats.js';
 
 /** What a row must reach: a ratio to its baseline, or an absolute bound on its value. */
 export type Goal =
   | { readonly kind: 'ratio-at-least'; readonly min: number }
+  | { readonly kind: 'ratio-at-most'; readonly max: number }
   | { readonly kind: 'value-at-most'; readonly max: number }
   | { readonly kind: 'value-at-least'; readonly min: number }
   | { readonly kind: 'none' };
 
+/** One round's figure and, when the row has one, the same round's baseline. */
+export interface Sample {
+  readonly value: number;
+  readonly baseline?: number;
+}
+
 export interface Figure {
   readonly name: string;
-  readonly value: number;
-  readonly baseline: number;
   readonly unit: string;
-  /** What the baseline is, e.g. `node:http hello @500`. */
-  readonly baselineName: string;
+  /** What the baseline is, e.g. `hello @100`; absent for a row without baseline. */
+  readonly baselineName?: string;
   readonly goal: Goal;
+  /** One per round (a single one for a figure measured once). */
+  readonly samples: readonly Sample[];
 }
 
 export interface EvaluatedFigure extends Figure {
+  /** Medians over the samples: of the values, of the baselines, and of each round's own ratio. */
+  readonly value: number;
+  readonly baseline: number;
   readonly ratio: number;
+  /** min–max over the rounds of what the goal judges: the ratio, or the value for value goals. */
+  readonly range: readonly [number, number];
   /** undefined when the row has no goal. */
   readonly met: boolean | undefined;
 }
 
-export function ratio(value: number, baseline: number): number {
-  return baseline === 0 ? Number.NaN : value / baseline;
+export function ratio(value: number, baseline: number | undefined): number {
+  return baseline === undefined || baseline === 0 ? Number.NaN : value / baseline;
 }
 
+/** Whether the goal judges the value (absolute bounds) rather than the ratio. */
+function judgesValue(figure: Figure): boolean {
+  return (
+    figure.goal.kind === 'value-at-most' ||
+    figure.goal.kind === 'value-at-least' ||
+    figure.samples.every((s) => s.baseline === undefined)
+  );
+}
+
+/**
+ * Medians over the rounds (each ratio against the same round's baseline, then the median of those
+ * ratios), the min–max of what the goal judges, and whether the median meets the goal.
+ */
 export function evaluate(figure: Figure): EvaluatedFigure {
-  const r = ratio(figure.value, figure.baseline);
+  const values = figure.samples.map((s) => s.value);
+  const baselines = figure.samples.flatMap((s) => (s.baseline === undefined ? [] : [s.baseline]));
+  const ratios = figure.samples.map((s) => ratio(s.value, s.baseline));
+  const value = median(values);
+  const r = median(ratios);
   const goal = figure.goal;
   let met: boolean | undefined;
   switch (goal.kind) {
     case 'ratio-at-least':
       met = Number.isFinite(r) && r >= goal.min;
       break;
+    case 'ratio-at-most':
+      met = Number.isFinite(r) && r <= goal.max;
+      break;
     case 'value-at-most':
-      met = figure.value <= goal.max;
+      met = value <= goal.max;
       break;
     case 'value-at-least':
-      met = figure.value >= goal.min;
+      met = value >= goal.min;
       break;
     case 'none':
       met = undefined;
   }
-  return { ...figure, ratio: r, met };
+  const range = minMax(judgesValue(figure) ? values : ratios);
+  return { ...figure, value, baseline: median(baselines), ratio: r, range, met };
 }
 
 /** 12345.6 → "12,346"; small values keep one decimal (latencies in ms). */
@@ -65,6 +99,8 @@ export function formatGoal(goal: Goal, unit: string): string {
   switch (goal.kind) {
     case 'ratio-at-least':
       return `ratio ≥ ${goal.min}×`;
+    case 'ratio-at-most':
+      return `ratio ≤ ${goal.max}×`;
     case 'value-at-most':
       return `≤ ${formatNumber(goal.max)} ${unit}`;
     case 'value-at-least':
@@ -78,14 +114,23 @@ function formatMet(met: boolean | undefined): string {
   return met === undefined ? '—' : met ? 'yes' : 'NO';
 }
 
-/** The final Markdown table: | figure | value | baseline | ratio | goal | met? |. */
+/** "3: 0.12–0.15×", "3: 4.00–6.00 ms", or "1" for a figure measured once. */
+export function formatRange(f: EvaluatedFigure): string {
+  const n = f.samples.length;
+  if (n < 2 || !Number.isFinite(f.range[0])) return String(n);
+  if (judgesValue(f)) return `${n}: ${formatNumber(f.range[0])}–${formatNumber(f.range[1])} ${f.unit}`;
+  return `${n}: ${f.range[0].toFixed(2)}–${formatRatio(f.range[1])}`;
+}
+
+/** The final Markdown table: | figure | value | baseline | ratio | rounds: min–max | goal | met? |. */
 export function formatTable(figures: readonly EvaluatedFigure[]): string {
-  const header = ['figure', 'value', 'baseline', 'ratio', 'goal', 'met?'];
+  const header = ['figure', 'value (median)', 'baseline', 'ratio (median)', 'rounds: min–max', 'goal', 'met?'];
   const rows = figures.map((f) => [
     f.name,
     `${formatNumber(f.value)} ${f.unit}`,
-    `${formatNumber(f.baseline)} ${f.unit} (${f.baselineName})`,
-    formatRatio(f.ratio),
+    f.baselineName === undefined ? '—' : `${formatNumber(f.baseline)} ${f.unit} (${f.baselineName})`,
+    f.baselineName === undefined ? '—' : formatRatio(f.ratio),
+    formatRange(f),
     formatGoal(f.goal, f.unit),
     formatMet(f.met),
   ]);
