@@ -1,102 +1,166 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { pickPort, type ServerProcess, spawnServer, stateDir, waitFor } from '@couponkill/servers';
+import { cpuMicrosPerRequest, parseProcStat, type ProcCpu } from './stats.js';
 
-export interface LoadOptions {
+/** Which cores the server under test and the load generator run on (`taskset -c`); none when unpinned. */
+export interface Pinning {
+  readonly server?: string;
+  readonly loadgen?: string;
+}
+
+/**
+ * The server on core 1 and the load generator on core 0 when `taskset` exists and the machine has
+ * two cores or more; Redis, MariaDB and the orchestrator stay unpinned.
+ */
+export function choosePinning(cores: number): Pinning {
+  if (cores < 2) return {};
+  const found = spawnSync('taskset', ['--version'], { stdio: 'ignore' });
+  return found.status === 0 ? { server: '1', loadgen: '0' } : {};
+}
+
+const pinned = (cpus: string | undefined, command: string, args: readonly string[]): [string, string[]] =>
+  cpus === undefined ? [command, [...args]] : ['taskset', ['-c', cpus, command, ...args]];
+
+const LOADGEN = join(import.meta.dirname, 'loadgen.ts');
+
+export interface LoadJob {
   readonly url: string;
   readonly connections: number;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
-  /** Per-request setup (method, path, headers); a plain GET / when absent. */
-  readonly requests?: autocannon.Request[];
+  /** Open loop: this many requests per second over all connections. */
+  readonly overallRate?: number;
+  /** POST here with a different user's token on every request; GET / when absent. */
+  readonly path?: string;
+  readonly tokensFile?: string;
 }
 
 export interface LoadResult {
   readonly connections: number;
+  readonly overallRate?: number;
   readonly durationSeconds: number;
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
+  readonly p90Ms: number;
   readonly p99Ms: number;
-  readonly total: number;
+  readonly maxMs: number;
+  readonly responses: number;
   readonly errors: number;
   readonly timeouts: number;
   readonly statusCodes: Record<string, number>;
+  /** The server's utime + stime over the measured run, per response (/proc/<pid>/stat). */
+  readonly serverCpuMicrosPerRequest: number;
+  /** The server's and the load generator's CPU over the measured run, as a share of one core. */
+  readonly serverCpuShare: number;
+  readonly loadgenCpuShare: number;
 }
 
-function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.Result> {
+let ticksPerSecond: number | undefined;
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const n = Number(out.stdout?.trim());
+    ticksPerSecond = out.status === 0 && Number.isInteger(n) && n > 0 ? n : 100;
+  }
+  return ticksPerSecond;
+}
+
+export function readProcCpu(pid: number): ProcCpu {
+  return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+interface Done extends Omit<LoadResult, 'serverCpuMicrosPerRequest' | 'serverCpuShare' | 'connections'> {
+  readonly phase: 'done';
+  readonly loadgenCpuSeconds: number;
+}
+
+/**
+ * One run against the server with PID `serverPid`: the load generator (loadgen.ts) in a process of
+ * its own on `pin.loadgen`; the server's CPU is read from /proc around the measured part only.
+ */
+export function measure(serverPid: number, job: LoadJob, pin: Pinning): Promise<LoadResult> {
+  const [command, args] = pinned(pin.loadgen, process.execPath, [LOADGEN, JSON.stringify(job)]);
+  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url: options.url,
-        connections: options.connections,
-        duration: durationSeconds,
-        timeout: 10,
-        ...(options.requests === undefined ? {} : { requests: options.requests }),
-      },
-      (err: unknown, result) =>
-        err
-          ? reject(err instanceof Error ? err : new Error(`autocannon failed: ${JSON.stringify(err)}`))
-          : resolve(result),
+    let before: ProcCpu | undefined;
+    let startedAt = 0;
+    let done: LoadResult | undefined;
+    child.on('message', (message: { phase?: string }) => {
+      if (message.phase === 'measuring') {
+        before = readProcCpu(serverPid);
+        startedAt = performance.now();
+      } else if (message.phase === 'done' && before !== undefined) {
+        const after = readProcCpu(serverPid);
+        const wallSeconds = (performance.now() - startedAt) / 1000;
+        const { phase: _phase, loadgenCpuSeconds, ...result } = message as Done;
+        const ticks = after.utimeTicks + after.stimeTicks - before.utimeTicks - before.stimeTicks;
+        done = {
+          ...result,
+          connections: job.connections,
+          ...(job.overallRate === undefined ? {} : { overallRate: job.overallRate }),
+          serverCpuMicrosPerRequest: cpuMicrosPerRequest(before, after, result.responses, clockTicks()),
+          serverCpuShare: ticks / clockTicks() / wallSeconds,
+          loadgenCpuShare: loadgenCpuSeconds / wallSeconds,
+        };
+      }
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      done !== undefined && code === 0 ? resolve(done) : reject(new Error(`load generator exited ${String(code)}`)),
     );
   });
-}
-
-/** A warm-up run (discarded), then the measured run, with the same connections. */
-export async function measure(options: LoadOptions): Promise<LoadResult> {
-  if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
-  const result = await run(options, options.durationSeconds);
-  const statusCodes: Record<string, number> = {};
-  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
-  return {
-    connections: options.connections,
-    durationSeconds: result.duration,
-    requestsPerSecond: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    total: result.requests.total,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statusCodes,
-  };
 }
 
 export interface NodeProcess {
   readonly url: string;
   readonly process: ServerProcess;
+  /** From spawn until `readyPath` first answered 200. */
+  readonly readyMs: number;
 }
 
 /**
- * Starts `node <args>` as a server process of its own (PORT in its environment) and waits until
- * `readyPath` answers 200.
+ * Starts `node [nodeArgs] <args>` as a server process of its own (PORT in its environment), on
+ * the cores `cpus` when given, and waits until `readyPath` answers 200 (polled every 5 ms).
  */
 export async function startNode(options: {
   readonly profile: string;
   readonly name: string;
   readonly args: readonly string[];
+  readonly nodeArgs?: readonly string[];
+  readonly cpus?: string;
   readonly env: Readonly<Record<string, string>>;
   readonly readyPath: string;
   readonly cwd: string;
 }): Promise<NodeProcess> {
   const port = await pickPort();
   const dir = stateDir(options.profile, 'bench');
+  const [command, args] = pinned(options.cpus, process.execPath, [...(options.nodeArgs ?? []), ...options.args]);
+  const started = performance.now();
   const server = spawnServer({
     name: options.name,
-    command: process.execPath,
-    args: options.args,
+    command,
+    args,
     cwd: options.cwd,
     env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
     logFile: join(dir, `${options.name}.log`),
     pidFile: join(dir, `${options.name}.pid`),
   });
   const url = `http://127.0.0.1:${port}`;
+  let readyMs = 0;
   try {
     await waitFor(
-      async () => (await fetch(`${url}${options.readyPath}`, { signal: AbortSignal.timeout(2000) })).status === 200,
-      { what: options.name, timeoutMs: 60_000, server, intervalMs: 200 },
+      async () => {
+        const ok = (await fetch(`${url}${options.readyPath}`, { signal: AbortSignal.timeout(2000) })).status === 200;
+        if (ok) readyMs = performance.now() - started;
+        return ok;
+      },
+      { what: options.name, timeoutMs: 60_000, server, intervalMs: 5 },
     );
   } catch (err) {
     await server.stop(5000);
     throw err;
   }
-  return { url, process: server };
+  return { url, process: server, readyMs };
 }

@@ -1,52 +1,60 @@
 /**
- * `make bench`: throughput and latency of the grab path and of order writes, each put next to a
- * baseline measured in the same run on the same machine (ratios, not absolute numbers, compare
- * across machines). Starts its own Redis and MariaDB (profile `bench-<pid>`, removed at the end);
- * every HTTP server under test runs as a process of its own, autocannon runs here.
+ * `make bench`: throughput, latency and CPU per request of the grab path, and order writes, each
+ * put next to a baseline measured in the same run on the same machine (ratios, not absolute
+ * numbers, compare across machines). Starts its own Redis and MariaDB (profile `bench-<pid>`,
+ * removed at the end). Every HTTP server under test is a process of its own pinned to core 1, the
+ * load generator (loadgen.ts, autocannon) a process of its own pinned to core 0; Redis and MariaDB
+ * are unpinned. The HTTP runs repeat in interleaved rounds; each ratio is taken against the same
+ * round's hello and the table shows the median over the rounds and their min–max.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { issueAccessToken } from '@couponkill/auth';
 import { createRedis, redisOptionsSchema } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import { serveJwks, TEST_AUDIENCE, TEST_ISSUER } from '@couponkill/testkit';
-import type autocannon from 'autocannon';
-import { startFunction } from '@couponkill/dev/functions';
 import { removeStateDir, REPO_ROOT, startKafka, startMariadb, startRedis, stateDir } from '@couponkill/servers';
 import { ulid as newUlid } from 'ulid';
-import { type LoadResult, measure, startNode } from './load.js';
+import { choosePinning, type LoadJob, type LoadResult, measure, type NodeProcess, startNode } from './load.js';
 import { benchDurability } from './durability.js';
 import { benchOrders } from './orders.js';
 import { benchScriptCost } from './script-cost.js';
+import { median } from './stats.js';
 import { benchWholeSale, type WholeSaleResult } from './whole-sale.js';
 import {
   cpuModelOf,
   describeMachine,
   evaluate,
   type Figure,
+  formatNumber,
   formatTable,
   type Machine,
   reportName,
   withResults,
 } from './report.js';
 
-const DURATION_S = 5;
+const DURATION_S = 4;
 const WARMUP_S = 1;
 const CONNECTIONS = 100;
 const GRAB_CONNECTIONS = 500;
 const USERS = 5000;
 const ORDERS = 20_000;
 const BATCH = 500;
+const SPAWNS = 3;
 
-// --whole-sale adds one whole sale through the real path next to a naive synchronous server
-// (whole-sale.ts); --attempts=N --users=N --stock=N size it (the same inputs for both sides).
+// --rounds=N (default 3) interleaved rounds of the HTTP runs; --framework adds the compiled grab
+// under the stock functions-framework next to the image host. --whole-sale adds one whole sale
+// through the real path next to a naive synchronous server (whole-sale.ts); --attempts=N
+// --users=N --stock=N size it (the same inputs for both sides).
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
   const found = argv.find((a) => a.startsWith(`--${name}=`));
   return found === undefined ? fallback : Number(found.slice(name.length + 3));
 };
+const ROUNDS = Math.max(1, flag('rounds', 3));
+const FRAMEWORK = argv.includes('--framework');
 const WHOLE_SALE = argv.includes('--whole-sale');
 const WHOLE = {
   attempts: flag('attempts', 200_000),
@@ -57,6 +65,8 @@ const WHOLE = {
 };
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const began = performance.now();
+const elapsed = () => `${Math.round((performance.now() - began) / 1000)} s`;
 const profile = `bench-${process.pid}`;
 const closers: Array<() => Promise<unknown>> = [];
 const cleanup = async () => {
@@ -72,27 +82,41 @@ try {
   // not Linux: model unknown
 }
 const machine: Machine = { cores: availableParallelism(), cpuModel: cpuModelOf(cpuinfo), node: process.version };
+const pin = choosePinning(machine.cores);
 say(describeMachine(machine));
-say(`each HTTP figure: autocannon here, server in its own process, ${WARMUP_S} s warm-up + ${DURATION_S} s measured`);
+say(
+  pin.server === undefined
+    ? 'NOT pinned (taskset missing or fewer than 2 cores): server and load generator share the cores'
+    : `servers under test on core ${pin.server}, load generator on core ${pin.loadgen ?? '?'} (taskset); Redis, MariaDB unpinned`,
+);
+say(
+  `each HTTP run: ${WARMUP_S} s warm-up + ${DURATION_S} s measured, load generator in its own process; ${ROUNDS} interleaved rounds`,
+);
 
-const measured: Record<string, LoadResult> = {};
-const show = (name: string, r: LoadResult) => {
-  measured[name] = r;
+const describe = (name: string, r: LoadResult) => {
   const codes = Object.entries(r.statusCodes)
     .map(([c, n]) => `${c}=${n}`)
     .join(' ');
-  say(
-    `  ${name.padEnd(22)} ${Math.round(r.requestsPerSecond)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  @${r.connections}  [${codes}] errors ${r.errors} timeouts ${r.timeouts}`,
+  return (
+    `  ${name.padEnd(28)} ${formatNumber(r.requestsPerSecond).padStart(7)} req/s  p50 ${r.p50Ms} p99 ${r.p99Ms} ms` +
+    `  server ${formatNumber(r.serverCpuMicrosPerRequest)} µs/req (${Math.round(r.serverCpuShare * 100)}% core)` +
+    `  loadgen ${Math.round(r.loadgenCpuShare * 100)}% core  [${codes}]` +
+    (r.errors + r.timeouts > 0 ? ` errors ${r.errors} timeouts ${r.timeouts}` : '')
   );
 };
-const load = (url: string, connections: number, requests?: autocannon.Request[]) =>
-  measure({
-    url,
-    connections,
-    durationSeconds: DURATION_S,
-    warmupSeconds: WARMUP_S,
-    ...(requests === undefined ? {} : { requests }),
-  });
+const run = async (
+  name: string,
+  server: NodeProcess,
+  job: Omit<LoadJob, 'url' | 'durationSeconds' | 'warmupSeconds'>,
+) => {
+  const r = await measure(
+    server.process.pid,
+    { url: server.url, durationSeconds: DURATION_S, warmupSeconds: WARMUP_S, ...job },
+    pin,
+  );
+  say(describe(name, r));
+  return r;
+};
 
 let exitCode = 0;
 try {
@@ -123,8 +147,9 @@ try {
   const sale = new Sale(redis);
   const inStock = newUlid();
   const soldOut = newUlid();
-  const settings = { status: 'active', type: 'normal', perUserLimit: 100, startMs: 0, endMs: 0 } as const;
-  await sale.preheat(inStock, { ...settings, totalStock: 10_000_000 }, async () => 0);
+  // A limit no run reaches: every grab of the in-stock coupon takes the success path.
+  const settings = { status: 'active', type: 'normal', perUserLimit: 100_000, startMs: 0, endMs: 0 } as const;
+  await sale.preheat(inStock, { ...settings, totalStock: 100_000_000 }, async () => 0);
   await sale.preheat(soldOut, { ...settings, totalStock: 0 }, async () => 0);
   const jwks = await serveJwks('bench');
   closers.push(() => jwks.close());
@@ -141,20 +166,10 @@ try {
     );
     tokens.push(...batch.map((t) => `Bearer ${t.token}`));
   }
-  say(`${USERS} users' tokens signed; coupons ${inStock} (stock 10,000,000, limit 100) and ${soldOut} (stock 0)`);
-  const grabRequests = (couponId: string): autocannon.Request[] => {
-    let next = 0;
-    return [
-      {
-        method: 'POST',
-        path: `/api/v1/coupons/${couponId}/grab`,
-        setupRequest: (request) => ({
-          ...request,
-          headers: { ...request.headers, authorization: tokens[next++ % tokens.length] },
-        }),
-      },
-    ];
-  };
+  const tokensFile = join(stateDir(profile, 'bench'), 'tokens.json');
+  writeFileSync(tokensFile, JSON.stringify(tokens));
+  say(`${USERS} users' tokens signed; coupons ${inStock} (in stock) and ${soldOut} (stock 0)`);
+  const grabJob = (couponId: string) => ({ path: `/api/v1/coupons/${couponId}/grab`, tokensFile });
   const functionEnv = {
     REDIS_URL: redisUrl,
     ...jwks.env,
@@ -162,33 +177,35 @@ try {
     LOG_LEVEL: 'warn',
     NACOS_SERVER_ADDR: '', // no Nacos: the embedded flow rules (no rates), or FLOW_RULES_FILE below
   };
+  // The compiled module under the image host, as the image runs it (not tsx).
+  const compiled = {
+    ...functionEnv,
+    FUNCTION_TARGET: 'grab-coupon',
+    FUNCTION_SOURCE: 'functions/grab-coupon/dist/src/index.js',
+  };
+  const HOST_MAIN = 'shared/runtime/dist/src/main.js';
+  const startServer = async (
+    name: string,
+    args: readonly string[],
+    env: Readonly<Record<string, string>>,
+    nodeArgs: readonly string[] = [],
+  ) => {
+    const server = await startNode({
+      profile,
+      name,
+      args,
+      nodeArgs,
+      ...(pin.server === undefined ? {} : { cpus: pin.server }),
+      env,
+      readyPath: args[0] === HOST_MAIN || args[0]?.includes('functions-framework') ? '/health/readiness' : '/',
+      cwd: REPO_ROOT,
+    });
+    closers.push(() => server.process.stop());
+    return server;
+  };
 
-  // 1. Baseline: a raw node:http hello server.
-  say('1. baseline: node:http hello server');
-  const hello = await startNode({
-    profile,
-    name: 'hello',
-    args: ['tools/bench/src/bench/hello-server.ts'],
-    env: {},
-    readyPath: '/',
-    cwd: REPO_ROOT,
-  });
-  show(`hello @${CONNECTIONS}`, await load(hello.url, CONNECTIONS));
-  show(`hello @${GRAB_CONNECTIONS}`, await load(hello.url, GRAB_CONNECTIONS));
-  await hello.process.stop();
-
-  // 2 and 3. grab-coupon under the image host, from its sources (as make dev runs it).
-  say('2–3. grab-coupon under the image host (startFunction)');
-  const grab = await startFunction('grab-coupon', { profile, env: functionEnv });
-  const grabUrl = `http://127.0.0.1:${grab.port}`;
-  closers.push(() => grab.process.stop());
-  show(`grab @${GRAB_CONNECTIONS}`, await load(grabUrl, GRAB_CONNECTIONS, grabRequests(inStock)));
-  show(`sold-out @${CONNECTIONS}`, await load(grabUrl, CONNECTIONS, grabRequests(soldOut)));
-  await grab.process.stop();
-
-  // 3b. The same grab with a rule on each bucket of the grab script, none of them binding: what
-  // flow control costs a grab it lets through.
-  say('3b. grab-coupon with per-coupon, per-user and per-address rules that never bind');
+  // The grab with a rule on each bucket of the grab script, none of them binding: what flow
+  // control costs a grab it lets through.
   const rulesFile = join(stateDir(profile), 'flow-rules.yaml');
   writeFileSync(
     rulesFile,
@@ -199,40 +216,95 @@ try {
       '',
     ].join('\n'),
   );
-  const flowGrab = await startFunction('grab-coupon', { profile, env: { ...functionEnv, FLOW_RULES_FILE: rulesFile } });
-  closers.push(() => flowGrab.process.stop());
-  show(
-    `grab+flow @${GRAB_CONNECTIONS}`,
-    await load(`http://127.0.0.1:${flowGrab.port}`, GRAB_CONNECTIONS, grabRequests(inStock)),
-  );
-  await flowGrab.process.stop();
 
-  // 4. The same compiled module under the image host and under the stock functions-framework.
-  say('4. compiled grab-coupon: image host vs functions-framework');
-  const compiled = {
-    ...functionEnv,
-    FUNCTION_TARGET: 'grab-coupon',
-    FUNCTION_SOURCE: 'functions/grab-coupon/dist/src/index.js',
-  };
-  for (const [name, entry] of [
-    ['host', 'shared/runtime/dist/src/main.js'],
-    ['ff', 'node_modules/@google-cloud/functions-framework/build/src/main.js'],
-  ] as const) {
-    const server = await startNode({
-      profile,
-      name: `grab-${name}`,
-      args: [entry],
-      env: compiled,
-      readyPath: '/health/readiness',
-      cwd: REPO_ROOT,
+  say('starting the servers under test: node:http hello, grab-coupon (compiled, image host), grab-coupon + flow rules');
+  const hello = await startServer('hello', ['tools/bench/src/bench/hello-server.ts'], {});
+  const grab = await startServer('grab', [HOST_MAIN], compiled);
+  const flowGrab = await startServer('grab-flow', [HOST_MAIN], { ...compiled, FLOW_RULES_FILE: rulesFile });
+
+  interface Round {
+    readonly hello: LoadResult;
+    readonly grab: LoadResult;
+    readonly soldOut: LoadResult;
+    readonly grab500: LoadResult;
+    readonly flow500: LoadResult;
+    readonly open: LoadResult;
+  }
+  const rounds: Round[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    say(`round ${r}/${ROUNDS} (${elapsed()})`);
+    const helloRun = await run(`hello @${CONNECTIONS}`, hello, { connections: CONNECTIONS });
+    const grabRun = await run(`grab @${CONNECTIONS}`, grab, { connections: CONNECTIONS, ...grabJob(inStock) });
+    const soldRun = await run(`sold-out @${CONNECTIONS}`, grab, { connections: CONNECTIONS, ...grabJob(soldOut) });
+    const grab500 = await run(`grab @${GRAB_CONNECTIONS}`, grab, {
+      connections: GRAB_CONNECTIONS,
+      ...grabJob(inStock),
     });
-    closers.push(() => server.process.stop());
-    show(`${name} grab @${CONNECTIONS}`, await load(server.url, CONNECTIONS, grabRequests(inStock)));
+    const flow500 = await run(`grab+flow @${GRAB_CONNECTIONS}`, flowGrab, {
+      connections: GRAB_CONNECTIONS,
+      ...grabJob(inStock),
+    });
+    // Open loop at half of this round's grab maximum (autocannon overallRate).
+    const rate = Math.max(1, Math.round(Math.max(grabRun.requestsPerSecond, grab500.requestsPerSecond) / 2));
+    const open = await run(`grab open loop ${rate}/s @${CONNECTIONS}`, grab, {
+      connections: CONNECTIONS,
+      overallRate: rate,
+      ...grabJob(inStock),
+    });
+    rounds.push({ hello: helloRun, grab: grabRun, soldOut: soldRun, grab500, flow500, open });
+  }
+  for (const server of [hello, grab, flowGrab]) await server.process.stop();
+
+  // CPU profiles of a grab server and a sold-out server, one run each, outside the rounds (the
+  // profiler's own cost stays out of the figures). Written when the server exits on SIGTERM.
+  const at = new Date();
+  const profileDir = join(REPO_ROOT, 'reports', 'profiles', reportName(at).replace(/\.json$/, ''));
+  const profiles: Record<string, string> = {};
+  for (const [name, couponId] of [
+    ['grab', inStock],
+    ['sold-out', soldOut],
+  ] as const) {
+    const dir = join(profileDir, name);
+    say(`CPU profile of the ${name} server (${elapsed()})`);
+    const server = await startServer(`profile-${name}`, [HOST_MAIN], compiled, ['--cpu-prof', '--cpu-prof-dir', dir]);
+    await run(`${name} @${CONNECTIONS} (profiled)`, server, { connections: CONNECTIONS, ...grabJob(couponId) });
     await server.process.stop();
+    profiles[name] = relative(REPO_ROOT, dir);
+    say(`  profile: ${profiles[name]}/`);
+  }
+
+  // P6: spawn → ready of the compiled function process, as a pod starts it.
+  say(`P6: spawn → ready of grab-coupon (compiled, image host), ${SPAWNS} spawns (${elapsed()})`);
+  const spawnMs: number[] = [];
+  for (let i = 0; i < SPAWNS; i++) {
+    const server = await startServer(`spawn-${i}`, [HOST_MAIN], compiled);
+    spawnMs.push(server.readyMs);
+    await server.process.stop();
+  }
+  say(`  ${spawnMs.map((ms) => `${Math.round(ms)} ms`).join(', ')} (median ${Math.round(median(spawnMs))} ms)`);
+
+  let framework: { host: LoadResult; ff: LoadResult } | undefined;
+  if (FRAMEWORK) {
+    say('compiled grab-coupon: image host vs functions-framework');
+    const results: LoadResult[] = [];
+    for (const [name, entry] of [
+      ['host', HOST_MAIN],
+      ['ff', 'node_modules/@google-cloud/functions-framework/build/src/main.js'],
+    ] as const) {
+      const server = await startServer(`grab-${name}`, [entry], compiled);
+      results.push(
+        await run(`${name} grab @${CONNECTIONS}`, server, { connections: CONNECTIONS, ...grabJob(inStock) }),
+      );
+      await server.process.stop();
+    }
+    const [host, ff] = results;
+    if (host !== undefined && ff !== undefined) framework = { host, ff };
   }
 
   // 3c. Redis's own time per grab script, with and without the flow buckets.
-  say('3c. Redis time per grab script (INFO commandstats): no flow rules vs coupon + user + address buckets');
+  say(
+    `Redis time per grab script (INFO commandstats): no flow rules vs coupon + user + address buckets (${elapsed()})`,
+  );
   const scriptCost = await benchScriptCost(redis, sale, 30_000);
   say(
     `  grab script ${scriptCost.plain.usecPerGrab.toFixed(1)} µs without rules, ${scriptCost.flow.usecPerGrab.toFixed(1)} µs with three buckets (median of 3 × ${scriptCost.flow.calls} calls)`,
@@ -240,7 +312,7 @@ try {
 
   // 4. What a grab costs when Redis answers only once it is on disk.
   say(
-    '4. Redis durability: grabs/s with appendfsync always vs everysec (64 at a time, median of 3 interleaved rounds)',
+    `Redis durability: grabs/s with appendfsync always vs everysec (64 at a time, median of 3 interleaved rounds) (${elapsed()})`,
   );
   const durability = await benchDurability(profile, { grabs: 20_000, concurrency: 64, rounds: 3 });
   say(
@@ -248,8 +320,10 @@ try {
   );
 
   // 5. Order writes into sharded MariaDB.
-  say('5. order writes into sharded MariaDB');
+  say(`order writes into sharded MariaDB (${elapsed()})`);
   const orders = await benchOrders(mysqlUrl, { count: ORDERS, batchSize: BATCH, log: say });
+  const durableAs = `innodb_flush_log_at_trx_commit=${orders.durability.innodbFlushLogAtTrxCommit}, sync_binlog=${orders.durability.syncBinlog}, binary log ${orders.durability.logBin ? 'on' : 'off'}`;
+  say(`  both sides on one MariaDB: ${durableAs}`);
   for (const [name, r] of [
     [`insertBatch(${BATCH})`, orders.batch],
     ['one row per transaction', orders.singleRow],
@@ -260,148 +334,145 @@ try {
   let whole: WholeSaleResult | undefined;
   if (WHOLE_SALE && kafkaServer !== undefined) {
     say(
-      `6. whole sale: ${WHOLE.attempts} attempts, ${WHOLE.users} users, stock ${WHOLE.stock}, limit ${WHOLE.perUserLimit}, @${WHOLE.connections}; real path vs naive synchronous server`,
+      `whole sale: ${WHOLE.attempts} attempts, ${WHOLE.users} users, stock ${WHOLE.stock}, limit ${WHOLE.perUserLimit}, @${WHOLE.connections}; real path vs naive synchronous server`,
     );
     whole = await benchWholeSale({ redisUrl, mysqlUrl, kafkaBrokers: kafkaServer.endpoint }, WHOLE, profile, say);
   }
 
-  const m = (name: string) => {
-    const r = measured[name];
-    if (r === undefined) throw new Error(`no measurement ${name}`);
-    return r;
-  };
-  const hello100 = m(`hello @${CONNECTIONS}`);
-  const hello500 = m(`hello @${GRAB_CONNECTIONS}`);
-  const grab500 = m(`grab @${GRAB_CONNECTIONS}`);
-  const sold100 = m(`sold-out @${CONNECTIONS}`);
-  const flow500 = m(`grab+flow @${GRAB_CONNECTIONS}`);
-  const host100 = m(`host grab @${CONNECTIONS}`);
-  const ff100 = m(`ff grab @${CONNECTIONS}`);
+  const each = (pick: (r: Round) => { value: number; baseline?: number }) => rounds.map(pick);
+  const openRate = Math.round(median(rounds.map((r) => r.open.overallRate ?? Number.NaN)));
+  const helloName = `hello @${CONNECTIONS}`;
   const figures: Figure[] = [
     {
-      name: `grab req/s @${GRAB_CONNECTIONS}`,
-      value: grab500.requestsPerSecond,
-      baseline: hello500.requestsPerSecond,
-      baselineName: `hello @${GRAB_CONNECTIONS}`,
+      name: `P1 grab req/s @${CONNECTIONS}`,
       unit: 'req/s',
+      baselineName: helloName,
       goal: { kind: 'ratio-at-least', min: 0.5 },
+      samples: each((r) => ({ value: r.grab.requestsPerSecond, baseline: r.hello.requestsPerSecond })),
     },
     {
-      name: `grab p99 @${GRAB_CONNECTIONS}`,
-      value: grab500.p99Ms,
-      baseline: hello500.p99Ms,
-      baselineName: `hello @${GRAB_CONNECTIONS}`,
+      name: `P1 grab p99, open loop ≈${formatNumber(openRate)}/s (½ max)`,
       unit: 'ms',
       goal: { kind: 'value-at-most', max: 10 },
+      samples: each((r) => ({ value: r.open.p99Ms })),
+    },
+    {
+      name: `P1 grab p99 ÷ p50 @${GRAB_CONNECTIONS}`,
+      unit: 'ms',
+      baselineName: `grab p50 @${GRAB_CONNECTIONS}`,
+      goal: { kind: 'ratio-at-most', max: 5 },
+      samples: each((r) => ({ value: r.grab500.p99Ms, baseline: r.grab500.p50Ms })),
+    },
+    {
+      name: `grab req/s @${GRAB_CONNECTIONS}`,
+      unit: 'req/s',
+      baselineName: helloName,
+      goal: { kind: 'none' },
+      samples: each((r) => ({ value: r.grab500.requestsPerSecond, baseline: r.hello.requestsPerSecond })),
+    },
+    {
+      name: `P2 sold-out req/s @${CONNECTIONS}`,
+      unit: 'req/s',
+      baselineName: helloName,
+      goal: { kind: 'ratio-at-least', min: 0.9 },
+      samples: each((r) => ({ value: r.soldOut.requestsPerSecond, baseline: r.hello.requestsPerSecond })),
+    },
+    {
+      name: `grab server CPU per request @${CONNECTIONS}`,
+      unit: 'µs',
+      baselineName: helloName,
+      goal: { kind: 'none' },
+      samples: each((r) => ({
+        value: r.grab.serverCpuMicrosPerRequest,
+        baseline: r.hello.serverCpuMicrosPerRequest,
+      })),
+    },
+    {
+      name: `sold-out server CPU per request @${CONNECTIONS}`,
+      unit: 'µs',
+      baselineName: helloName,
+      goal: { kind: 'none' },
+      samples: each((r) => ({
+        value: r.soldOut.serverCpuMicrosPerRequest,
+        baseline: r.hello.serverCpuMicrosPerRequest,
+      })),
     },
     {
       name: `grab+flow req/s @${GRAB_CONNECTIONS}`,
-      value: flow500.requestsPerSecond,
-      baseline: grab500.requestsPerSecond,
-      baselineName: `grab @${GRAB_CONNECTIONS}, no rules`,
       unit: 'req/s',
-      goal: { kind: 'ratio-at-least', min: 0.9 },
-    },
-    {
-      name: `grab+flow p99 @${GRAB_CONNECTIONS}`,
-      value: flow500.p99Ms,
-      baseline: grab500.p99Ms,
       baselineName: `grab @${GRAB_CONNECTIONS}, no rules`,
-      unit: 'ms',
-      goal: { kind: 'none' },
+      goal: { kind: 'ratio-at-least', min: 0.9 },
+      samples: each((r) => ({ value: r.flow500.requestsPerSecond, baseline: r.grab500.requestsPerSecond })),
     },
     {
       name: 'Redis µs per grab script, 3 flow buckets',
-      value: scriptCost.flow.usecPerGrab,
-      baseline: scriptCost.plain.usecPerGrab,
-      baselineName: 'no flow rules',
       unit: 'µs',
+      baselineName: 'no flow rules',
       goal: { kind: 'none' },
+      samples: [{ value: scriptCost.flow.usecPerGrab, baseline: scriptCost.plain.usecPerGrab }],
     },
     {
       name: 'grabs/s, appendfsync always',
-      value: durability.always,
-      baseline: durability.everysec,
-      baselineName: 'appendfsync everysec',
       unit: 'grabs/s',
+      baselineName: 'appendfsync everysec',
       goal: { kind: 'none' },
+      samples: [{ value: durability.always, baseline: durability.everysec }],
     },
     {
-      name: `sold-out req/s @${CONNECTIONS}`,
-      value: sold100.requestsPerSecond,
-      baseline: hello100.requestsPerSecond,
-      baselineName: `hello @${CONNECTIONS}`,
-      unit: 'req/s',
-      goal: { kind: 'ratio-at-least', min: 0.9 },
-    },
-    {
-      name: `sold-out p99 @${CONNECTIONS}`,
-      value: sold100.p99Ms,
-      baseline: hello100.p99Ms,
-      baselineName: `hello @${CONNECTIONS}`,
-      unit: 'ms',
-      goal: { kind: 'none' },
-    },
-    {
-      name: `host grab req/s @${CONNECTIONS} (dist)`,
-      value: host100.requestsPerSecond,
-      baseline: ff100.requestsPerSecond,
-      baselineName: 'functions-framework',
-      unit: 'req/s',
-      goal: { kind: 'none' },
-    },
-    {
-      name: `host grab p99 @${CONNECTIONS} (dist)`,
-      value: host100.p99Ms,
-      baseline: ff100.p99Ms,
-      baselineName: 'functions-framework',
-      unit: 'ms',
-      goal: { kind: 'none' },
-    },
-    {
-      name: `orders/s insertBatch(${BATCH})`,
-      value: orders.batch.perSecond,
-      baseline: orders.singleRow.perSecond,
-      baselineName: '1 row/txn',
+      name: `P3 orders/s insertBatch(${BATCH})`,
       unit: 'orders/s',
+      baselineName: '1 row/txn',
       goal: { kind: 'ratio-at-least', min: 10 },
+      samples: [{ value: orders.batch.perSecond, baseline: orders.singleRow.perSecond }],
     },
     {
-      name: `orders/s per core insertBatch(${BATCH})`,
-      value: orders.batch.perSecond / machine.cores,
-      baseline: orders.singleRow.perSecond / machine.cores,
-      baselineName: '1 row/txn',
+      name: `P3 orders/s per core insertBatch(${BATCH})`,
       unit: 'orders/s',
+      baselineName: '1 row/txn',
       goal: { kind: 'value-at-least', min: 5000 },
+      samples: [
+        { value: orders.batch.perSecond / machine.cores, baseline: orders.singleRow.perSecond / machine.cores },
+      ],
+    },
+    {
+      name: 'P6 grab-coupon spawn → ready',
+      unit: 'ms',
+      goal: { kind: 'value-at-most', max: 300 },
+      samples: spawnMs.map((value) => ({ value })),
     },
   ];
+  if (framework !== undefined) {
+    figures.push({
+      name: `host grab req/s @${CONNECTIONS} (dist)`,
+      unit: 'req/s',
+      baselineName: 'functions-framework',
+      goal: { kind: 'none' },
+      samples: [{ value: framework.host.requestsPerSecond, baseline: framework.ff.requestsPerSecond }],
+    });
+  }
   if (whole !== undefined) {
     const size = `${whole.options.attempts / 1000}k attempts`;
     figures.push(
       {
         name: `whole sale grab req/s (${size} @${whole.options.connections})`,
-        value: whole.ours.requestsPerSecond,
-        baseline: whole.naive.requestsPerSecond,
-        baselineName: 'naive sync server',
         unit: 'req/s',
+        baselineName: 'naive sync server',
         goal: { kind: 'none' },
+        samples: [{ value: whole.ours.requestsPerSecond, baseline: whole.naive.requestsPerSecond }],
       },
       {
         name: 'whole sale: last answer → all durable',
-        value: whole.ours.settleSeconds,
-        baseline: 0,
-        baselineName: 'naive: answers after COMMIT',
         unit: 's',
         goal: { kind: 'value-at-most', max: 5 },
+        samples: [{ value: whole.ours.settleSeconds }],
       },
       {
         // Reversed on purpose (naive time / our time): how many times sooner our whole sale is done.
         name: `whole sale time, first request → all durable: naive ÷ ours (${size})`,
-        value: whole.naive.totalSeconds,
-        baseline: whole.ours.totalSeconds,
-        baselineName: 'ours',
         unit: 's',
+        baselineName: 'ours',
         goal: { kind: 'ratio-at-least', min: 10 },
+        samples: [{ value: whole.naive.totalSeconds, baseline: whole.ours.totalSeconds }],
       },
     );
   }
@@ -415,7 +486,6 @@ try {
     if (!whole.ours.clean || !whole.naive.clean) exitCode = 1;
   }
 
-  const at = new Date();
   const dir = join(REPO_ROOT, 'reports');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, reportName(at));
@@ -426,13 +496,18 @@ try {
         at: at.toISOString(),
         machine,
         settings: {
+          pinning: pin,
+          rounds: ROUNDS,
           durationSeconds: DURATION_S,
           warmupSeconds: WARMUP_S,
           connections: CONNECTIONS,
           grabConnections: GRAB_CONNECTIONS,
           users: USERS,
         },
-        http: measured,
+        rounds,
+        profiles,
+        spawnToReadyMs: spawnMs,
+        ...(framework === undefined ? {} : { framework }),
         orders,
         ...(whole === undefined ? {} : { wholeSale: whole }),
         figures: evaluated,
@@ -441,7 +516,7 @@ try {
       2,
     )}\n`,
   );
-  say(`report: ${file}`);
+  say(`report: ${file} (${elapsed()} in all)`);
 
   // The results table of docs/performance.md is this run's, unless the run broke an invariant.
   if (exitCode === 0) {
@@ -450,6 +525,8 @@ try {
       `Last run ${at.toISOString().slice(0, 10)}, ${describeMachine(machine)}:`,
       '',
       formatTable(evaluated),
+      '',
+      `${ROUNDS} rounds; orders on one MariaDB with ${durableAs} for both sides.`,
     ];
     if (whole !== undefined) {
       lines.push(

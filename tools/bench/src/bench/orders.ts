@@ -14,7 +14,15 @@ export interface WriteRate {
   readonly perSecond: number;
 }
 
+/** MariaDB's durability settings, the same for both sides (one server, one configuration). */
+export interface Durability {
+  readonly innodbFlushLogAtTrxCommit: number;
+  readonly syncBinlog: number;
+  readonly logBin: boolean;
+}
+
 export interface OrderBenchResult {
+  readonly durability: Durability;
   readonly batchSize: number;
   readonly concurrentBatches: number;
   readonly singleRowWorkers: number;
@@ -75,6 +83,17 @@ export async function benchOrders(
   const pools = store.namedPools().map(([, p]) => p);
   const singleRowWorkers = perDatabase * pools.length;
   try {
+    const first = pools[0];
+    if (first === undefined) throw new Error('no order database');
+    const [rows] = await first.query(
+      'SELECT @@innodb_flush_log_at_trx_commit AS flush, @@sync_binlog AS sync, @@log_bin AS bin',
+    );
+    const row = (rows as Array<{ flush: number | string; sync: number | string; bin: number | string }>)[0];
+    const durability: Durability = {
+      innodbFlushLogAtTrxCommit: Number(row?.flush),
+      syncBinlog: Number(row?.sync),
+      logBin: Number(row?.bin) === 1,
+    };
     const writeBatches = async (orders: NewOrder[]) => {
       const batches = Math.ceil(orders.length / options.batchSize);
       await pool(batches, perDatabase, async (b) => {
@@ -111,7 +130,14 @@ export async function benchOrders(
     options.log(`orders: ${options.count} one row per transaction…`);
     const singleOrders = ordersFor(options.count, 5000);
     const singleRow = await timed(singleOrders.length, () => writeSingle(singleOrders));
-    return { batchSize: options.batchSize, concurrentBatches: perDatabase, singleRowWorkers, batch, singleRow };
+    return {
+      durability,
+      batchSize: options.batchSize,
+      concurrentBatches: perDatabase,
+      singleRowWorkers,
+      batch,
+      singleRow,
+    };
   } finally {
     await store.close();
   }
