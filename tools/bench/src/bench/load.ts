@@ -52,6 +52,9 @@ export interface LoadResult {
   readonly statusCodes: Record<string, number>;
   /** The server's utime + stime over the measured run, per response (/proc/<pid>/stat). */
   readonly serverCpuMicrosPerRequest: number;
+  /** The cores the server and the load generator were allowed to run on (/proc/<pid>/status). */
+  readonly serverCores: string;
+  readonly loadgenCores: string;
   /** The server's and the load generator's CPU over the measured run, as a share of one core. */
   readonly serverCpuShare: number;
   readonly loadgenCpuShare: number;
@@ -67,11 +70,23 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
+/** The cores a process may run on (`Cpus_allowed_list` of /proc/<pid>/status), `?` when unknown. */
+export function allowedCores(pid: number): string {
+  try {
+    return /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
 export function readProcCpu(pid: number): ProcCpu {
   return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
-interface Done extends Omit<LoadResult, 'serverCpuMicrosPerRequest' | 'serverCpuShare' | 'connections'> {
+interface Done extends Omit<
+  LoadResult,
+  'serverCpuMicrosPerRequest' | 'serverCpuShare' | 'connections' | 'serverCores' | 'loadgenCores'
+> {
   readonly phase: 'done';
   readonly loadgenCpuSeconds: number;
 }
@@ -86,11 +101,13 @@ export function measure(serverPid: number, job: LoadJob, pin: Pinning): Promise<
   return new Promise((resolve, reject) => {
     let before: ProcCpu | undefined;
     let startedAt = 0;
+    let loadgenCores = '?';
     let done: LoadResult | undefined;
     child.on('message', (message: { phase?: string }) => {
       if (message.phase === 'measuring') {
         before = readProcCpu(serverPid);
         startedAt = performance.now();
+        if (child.pid !== undefined) loadgenCores = allowedCores(child.pid);
       } else if (message.phase === 'done' && before !== undefined) {
         const after = readProcCpu(serverPid);
         const wallSeconds = (performance.now() - startedAt) / 1000;
@@ -102,6 +119,8 @@ export function measure(serverPid: number, job: LoadJob, pin: Pinning): Promise<
           ...(job.overallRate === undefined ? {} : { overallRate: job.overallRate }),
           serverCpuMicrosPerRequest: cpuMicrosPerRequest(before, after, result.responses, clockTicks()),
           serverCpuShare: ticks / clockTicks() / wallSeconds,
+          serverCores: allowedCores(serverPid),
+          loadgenCores,
           loadgenCpuShare: loadgenCpuSeconds / wallSeconds,
         };
       }

@@ -17,7 +17,15 @@ import { Sale } from '@couponkill/sale';
 import { serveJwks, TEST_AUDIENCE, TEST_ISSUER } from '@couponkill/testkit';
 import { removeStateDir, REPO_ROOT, startKafka, startMariadb, startRedis, stateDir } from '@couponkill/servers';
 import { ulid as newUlid } from 'ulid';
-import { choosePinning, type LoadJob, type LoadResult, measure, type NodeProcess, startNode } from './load.js';
+import {
+  allowedCores,
+  choosePinning,
+  type LoadJob,
+  type LoadResult,
+  measure,
+  type NodeProcess,
+  startNode,
+} from './load.js';
 import { benchDurability } from './durability.js';
 import { benchOrders } from './orders.js';
 import { benchScriptCost } from './script-cost.js';
@@ -100,7 +108,7 @@ const describe = (name: string, r: LoadResult) => {
   return (
     `  ${name.padEnd(28)} ${formatNumber(r.requestsPerSecond).padStart(7)} req/s  p50 ${r.p50Ms} p99 ${r.p99Ms} ms` +
     `  server ${formatNumber(r.serverCpuMicrosPerRequest)} µs/req (${Math.round(r.serverCpuShare * 100)}% core)` +
-    `  loadgen ${Math.round(r.loadgenCpuShare * 100)}% core  [${codes}]` +
+    `  loadgen ${Math.round(r.loadgenCpuShare * 100)}% core${r.loadgenCpuShare >= 0.9 ? ' (saturated)' : ''}  [${codes}]` +
     (r.errors + r.timeouts > 0 ? ` errors ${r.errors} timeouts ${r.timeouts}` : '')
   );
 };
@@ -221,6 +229,8 @@ try {
   const hello = await startServer('hello', ['tools/bench/src/bench/hello-server.ts'], {});
   const grab = await startServer('grab', [HOST_MAIN], compiled);
   const flowGrab = await startServer('grab-flow', [HOST_MAIN], { ...compiled, FLOW_RULES_FILE: rulesFile });
+  for (const server of [hello, grab, flowGrab])
+    say(`  ${server.process.name}: pid ${server.process.pid}, cores ${allowedCores(server.process.pid)}`);
 
   interface Round {
     readonly hello: LoadResult;
@@ -234,6 +244,7 @@ try {
   for (let r = 1; r <= ROUNDS; r++) {
     say(`round ${r}/${ROUNDS} (${elapsed()})`);
     const helloRun = await run(`hello @${CONNECTIONS}`, hello, { connections: CONNECTIONS });
+    if (r === 1) say(`  (load generator on cores ${helloRun.loadgenCores}, server on cores ${helloRun.serverCores})`);
     const grabRun = await run(`grab @${CONNECTIONS}`, grab, { connections: CONNECTIONS, ...grabJob(inStock) });
     const soldRun = await run(`sold-out @${CONNECTIONS}`, grab, { connections: CONNECTIONS, ...grabJob(soldOut) });
     const grab500 = await run(`grab @${GRAB_CONNECTIONS}`, grab, {
