@@ -252,7 +252,8 @@ export const VERBS = [
     name: 'bench',
     deps: true,
     args: true,
-    about: 'Throughput and latency as ratios to baselines measured in the same run (own servers, about 1 min)',
+    about:
+      'Throughput, latency and CPU per request as ratios to baselines measured in the same run (own servers, pinned, 3 rounds, about 3 min)',
     run: (ctx) => source(PATHS.bench, ctx.args, ctx),
   },
   {
