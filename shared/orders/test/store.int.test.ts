@@ -58,6 +58,31 @@ describe('OrderStore', () => {
     expect((await store.insertBatch([sameSeq])).has(sameSeq.grabId)).toBe(false);
   });
 
+  it('in a many-row batch, keeps first orders of redelivered grabs and refuses taken seqs, table by table', async () => {
+    const validUntil = new Date('2027-01-01T00:00:00.000Z');
+    const couponId = ulid();
+    // Enough users that every table gets several rows, so each table's INSERT is a multi-row one.
+    const fresh = Array.from({ length: 40 }, (_, i) => order(validUntil, { couponId, userId: uniqueName(`u${i}`) }));
+    const first = await store.insertBatch(fresh);
+    expect(first.size).toBe(fresh.length);
+    expect(new Set(first.values()).size).toBe(fresh.length);
+    for (const o of fresh) expect((await store.get(o.userId, first.get(o.grabId) ?? ''))?.grabId).toBe(o.grabId);
+
+    const redelivered = fresh.slice(0, 10);
+    const seqTaken = fresh.slice(10, 15).map((o) => order(validUntil, { couponId, userId: o.userId, seq: o.seq }));
+    const more = Array.from({ length: 20 }, (_, i) => order(validUntil, { couponId, userId: uniqueName(`v${i}`) }));
+    const twice = order(validUntil, { couponId, userId: uniqueName('twice') });
+    const second = await store.insertBatch([...redelivered, ...seqTaken, ...more, twice, twice]);
+    for (const o of redelivered) expect(second.get(o.grabId)).toBe(first.get(o.grabId));
+    for (const o of seqTaken) expect(second.has(o.grabId)).toBe(false);
+    for (const o of [...more, twice]) {
+      const id = second.get(o.grabId);
+      expect((await store.get(o.userId, id ?? ''))?.grabId).toBe(o.grabId);
+    }
+    expect(second.size).toBe(redelivered.length + more.length + 1);
+    expect((await store.allForCoupon(couponId)).length).toBe(fresh.length + more.length + 1);
+  });
+
   it('refuses an order it cannot store instead of writing a wrong value', async () => {
     const broken = order(new Date('2030-01-01T00:00:00Z'), { faceValueCents: -1 });
     await expect(store.insertBatch([broken])).rejects.toThrow();
