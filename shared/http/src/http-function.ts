@@ -111,6 +111,7 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
       }
       routeLabel = match.route.path;
       const params = decodeParams(match.rawParams);
+      match.route.beforeAuth?.({ req, params });
       const contract = (match.route as Partial<ContractRoute>).contract;
       if (contract !== undefined && options.authorize !== undefined)
         await options.authorize(contract.auth, req.headers);

@@ -4,6 +4,7 @@ export { sendJson } from './send-json.js';
 export { sendError, type SendErrorOptions } from './send-error.js';
 export { type IssueLike, parseWith, type SafeParser, type SafeParseResult } from './parse-with.js';
 export type {
+  BeforeAuthContext,
   HeaderValues,
   HttpFunction,
   HttpMethod,
