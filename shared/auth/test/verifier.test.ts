@@ -207,3 +207,29 @@ describe('bearerToken and roles', () => {
     expect(() => requireRole(caller, 'user')).not.toThrow();
   });
 });
+
+describe('createVerifier: signatures with leading zero bytes', async () => {
+  const { a } = await keys();
+  const signing = await ring(a);
+  const verify = createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks: publicJwks(signing), cacheTtlMs: 0 });
+
+  it('accepts tokens whose r or s starts with zero bytes or a high bit', async () => {
+    // About 1 in 128 signatures has r or s below 2^248; sign until both kinds have been seen.
+    const { sign } = await import('node:crypto');
+    const key = await privateKeyOf(signing);
+    let leadingZero = 0;
+    let highBit = 0;
+    for (let i = 0; leadingZero < 2 || highBit < 2; i++) {
+      const t = forged({ alg: 'ES256', kid: 'key-a', typ: 'JWT' }, claims({ jti: `t${i}` }), (input) =>
+        sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url'),
+      );
+      const sig = Buffer.from(t.split('.')[2] ?? '', 'base64url');
+      const zero = sig[0] === 0 || sig[32] === 0;
+      const high = ((sig[0] ?? 0) & 0x80) !== 0 && ((sig[32] ?? 0) & 0x80) !== 0;
+      if (!zero && !high) continue;
+      if (zero) leadingZero++;
+      if (high) highBit++;
+      expect((await verify(t)).userId).toBe('u1');
+    }
+  });
+});
