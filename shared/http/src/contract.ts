@@ -95,7 +95,13 @@ export function implement<R extends RequestSchemas>(
     ...(options.beforeAuth === undefined ? {} : { beforeAuth: options.beforeAuth }),
     handler(ctx) {
       const validated = {
-        ...ctx,
+        req: ctx.req,
+        res: ctx.res,
+        requestId: ctx.requestId,
+        // A getter, so the request's logger is made only if the handler logs (see createHttpFunction).
+        get log() {
+          return ctx.log;
+        },
         params: parseWith(params ?? NONE, ctx.params, 'path'),
         query: parseWith(query ?? NONE, queryObject(ctx.query), 'query'),
         headers: headers === undefined ? {} : parseWith(headers, ctx.req.headers, 'header'),
