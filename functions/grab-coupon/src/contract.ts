@@ -12,7 +12,8 @@ export const grabContract = defineContract({
     'Decided in one Redis step (status, window, flow-rule buckets, per-user limit, stock). A grab shed by a flow ' +
     'rule gets 429 RATE_LIMITED with Retry-After and touches no stock. 202 means the unit is held for the caller ' +
     'and an order is on its way; follow it at the `Location`. No request body. A malformed coupon id is answered ' +
-    'like an unknown one (404).\n\n' +
+    'like an unknown one (404). A coupon the instance has just seen sold out is answered 409 SOLD_OUT before the ' +
+    'token is verified or the input validated (a request without a bearer `Authorization` header still gets 401).\n\n' +
     'Send an `Idempotency-Key` to make retries safe: the same user, coupon and key never take a second unit, and ' +
     'once a unit was taken every retry gets the same 202 (same `grabId`), on any instance, for as long as the grab ' +
     'is readable. A refusal took nothing and is decided afresh on retry. A 503 UNAVAILABLE (Redis did not answer ' +

@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import { AppError } from '@couponkill/errors';
 import { describe, expect, it } from 'vitest';
 import { authenticate, bearerToken, createVerifier, publicJwks, requireRole } from '../src/index.js';
@@ -22,6 +23,13 @@ describe('createVerifier: the bad-token matrix', async () => {
     const caller = await verify(await token(signing, ['user', 'admin']));
     expect(caller.userId).toBe('u1');
     expect(caller.roles).toEqual(['user', 'admin']);
+  });
+
+  it('accepts typ application/jwt and an audience list that includes ours', async () => {
+    const caller = await verify(
+      await forgedSigned(signing, claims({ aud: ['other', AUDIENCE] }), { typ: 'application/jwt' }),
+    );
+    expect(caller.userId).toBe('u1');
   });
 
   const cases: Array<[string, () => Promise<string>]> = [
@@ -51,6 +59,44 @@ describe('createVerifier: the bad-token matrix', async () => {
       },
     ],
     ['a role we do not know', async () => forgedSigned(signing, claims({ roles: ['root'] }))],
+    ['no iat', async () => forgedSigned(signing, claims({ iat: undefined }))],
+    ['a string exp', async () => forgedSigned(signing, claims({ exp: '9999999999' }), { raw: true })],
+    ['typ other than JWT', async () => forgedSigned(signing, claims(), { typ: 'at+jwt' })],
+    [
+      'a crit extension',
+      async () => {
+        const { sign } = await import('node:crypto');
+        const key = await privateKeyOf(signing);
+        return forged({ alg: 'ES256', kid: 'key-a', typ: 'JWT', crit: ['b64'], b64: true }, claims(), (input) =>
+          sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url'),
+        );
+      },
+    ],
+    [
+      'ES384 in the header',
+      async () => {
+        const [, p, s] = (await token(signing)).split('.');
+        const h = Buffer.from(JSON.stringify({ alg: 'ES384', kid: 'key-a', typ: 'JWT' })).toString('base64url');
+        return `${h}.${p}.${s}`;
+      },
+    ],
+    [
+      'a truncated signature',
+      async () => {
+        const t = await token(signing);
+        return t.slice(0, -4);
+      },
+    ],
+    [
+      'a DER-encoded signature',
+      async () => {
+        const [h, p] = (await token(signing)).split('.');
+        const { sign } = await import('node:crypto');
+        const der = sign('sha256', Buffer.from(`${h}.${p}`), { key: await privateKeyOf(signing) });
+        return `${h}.${p}.${der.toString('base64url')}`;
+      },
+    ],
+    ['a header that is not JSON', async () => `bm90IGpzb24.${(await token(signing)).split('.').slice(1).join('.')}`],
     ['no subject', async () => forgedSigned(signing, claims({ sub: undefined }))],
   ];
 
@@ -64,11 +110,28 @@ describe('createVerifier: the bad-token matrix', async () => {
   }
 });
 
-async function forgedSigned(r: Awaited<ReturnType<typeof ring>>, payload: Record<string, unknown>): Promise<string> {
-  // Signed with our real key: only the claims are wrong.
-  const { SignJWT } = await import('jose');
+async function privateKeyOf(r: Awaited<ReturnType<typeof ring>>) {
+  const { KeyObject } = await import('node:crypto');
+  return KeyObject.from(r.active.privateKey as webcrypto.CryptoKey);
+}
+
+async function forgedSigned(
+  r: Awaited<ReturnType<typeof ring>>,
+  payload: Record<string, unknown>,
+  header: Record<string, unknown> & { raw?: boolean } = {},
+): Promise<string> {
+  // Signed with our real key: only the claims (or the header) are wrong.
+  const { SignJWT, CompactSign } = await import('jose');
+  const { raw, ...extra } = header;
+  const protectedHeader = { alg: 'ES256', kid: r.active.kid, typ: 'JWT', ...extra };
+  if (raw === true) {
+    // Claims exactly as given, types included (SignJWT would refuse a string exp).
+    return new CompactSign(Buffer.from(JSON.stringify(payload)))
+      .setProtectedHeader(protectedHeader)
+      .sign(r.active.privateKey);
+  }
   const { iss, aud, sub, exp, nbf, iat, ...rest } = payload as Record<string, never>;
-  let jwt = new SignJWT(rest).setProtectedHeader({ alg: 'ES256', kid: r.active.kid, typ: 'JWT' });
+  let jwt = new SignJWT(rest).setProtectedHeader(protectedHeader);
   if (iss !== undefined) jwt = jwt.setIssuer(iss);
   if (aud !== undefined) jwt = jwt.setAudience(aud);
   if (sub !== undefined) jwt = jwt.setSubject(sub);
@@ -142,5 +205,31 @@ describe('bearerToken and roles', () => {
     const caller = { userId: 'u1', roles: ['user'] as const, tokenId: undefined, expiresAt: 0 };
     expect(() => requireRole(caller, 'admin')).toThrow(expect.objectContaining({ code: 'FORBIDDEN', status: 403 }));
     expect(() => requireRole(caller, 'user')).not.toThrow();
+  });
+});
+
+describe('createVerifier: signatures with leading zero bytes', async () => {
+  const { a } = await keys();
+  const signing = await ring(a);
+  const verify = createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks: publicJwks(signing), cacheTtlMs: 0 });
+
+  it('accepts tokens whose r or s starts with zero bytes or a high bit', async () => {
+    // About 1 in 128 signatures has r or s below 2^248; sign until both kinds have been seen.
+    const { sign } = await import('node:crypto');
+    const key = await privateKeyOf(signing);
+    let leadingZero = 0;
+    let highBit = 0;
+    for (let i = 0; leadingZero < 2 || highBit < 2; i++) {
+      const t = forged({ alg: 'ES256', kid: 'key-a', typ: 'JWT' }, claims({ jti: `t${i}` }), (input) =>
+        sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url'),
+      );
+      const sig = Buffer.from(t.split('.')[2] ?? '', 'base64url');
+      const zero = sig[0] === 0 || sig[32] === 0;
+      const high = ((sig[0] ?? 0) & 0x80) !== 0 && ((sig[32] ?? 0) & 0x80) !== 0;
+      if (!zero && !high) continue;
+      if (zero) leadingZero++;
+      if (high) highBit++;
+      expect((await verify(t)).userId).toBe('u1');
+    }
   });
 });

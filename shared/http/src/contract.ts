@@ -1,7 +1,7 @@
 import { AppError, type ErrorCode } from '@couponkill/errors';
 import { z } from 'zod';
 import { parseWith } from './parse-with.js';
-import type { HttpMethod, Route, RouteContext, RouteReply } from './types.js';
+import type { BeforeAuthContext, HttpMethod, Route, RouteContext, RouteReply } from './types.js';
 
 /**
  * Who may call a route: nobody in particular, any signed-in user (bearer JWT), an admin (bearer
@@ -80,20 +80,28 @@ const NONE = z.strictObject({});
  * Binds a handler to its contract. The input is validated after what `createHttpFunction` checks
  * first (route and method → the caller, by `auth` → content type → size → JSON), in the order
  * path, query, headers, body; each failure is a 400 VALIDATION_FAILED naming every bad field
- * (`query.limit`, …).
+ * (`query.limit`, …). `options.beforeAuth` runs before all of that (see `Route.beforeAuth`).
  */
 export function implement<R extends RequestSchemas>(
   contract: RouteContract<R>,
   handler: (ctx: ValidatedContext<R>) => Promise<RouteReply> | RouteReply,
+  options: { readonly beforeAuth?: (ctx: BeforeAuthContext) => void } = {},
 ): ContractRoute {
   const { params, query, headers, body } = contract.request;
   return {
     method: contract.method,
     path: contract.path,
     contract,
+    ...(options.beforeAuth === undefined ? {} : { beforeAuth: options.beforeAuth }),
     handler(ctx) {
       const validated = {
-        ...ctx,
+        req: ctx.req,
+        res: ctx.res,
+        requestId: ctx.requestId,
+        // A getter, so the request's logger is made only if the handler logs (see createHttpFunction).
+        get log() {
+          return ctx.log;
+        },
         params: parseWith(params ?? NONE, ctx.params, 'path'),
         query: parseWith(query ?? NONE, queryObject(ctx.query), 'query'),
         headers: headers === undefined ? {} : parseWith(headers, ctx.req.headers, 'header'),

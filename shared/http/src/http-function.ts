@@ -5,7 +5,7 @@ import type { Metrics } from '@couponkill/metrics';
 import { BODY_METHODS, readJsonBody } from './read-body.js';
 import { requestUrl } from './request-url.js';
 import { compileRoutes, decodeParams, matchRoute } from './router.js';
-import { sendError } from './send-error.js';
+import { type LazyLogger, sendError } from './send-error.js';
 import { sendJson } from './send-json.js';
 import type { ContractRoute, RouteAuth } from './contract.js';
 import type { HttpFunction, HttpRequest, HttpResponse, Route, RouteReply } from './types.js';
@@ -75,13 +75,14 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
     ],
   ]);
 
-  function record(log: Logger, route: string, method: string, status: number, ms: number): void {
+  function record(log: LazyLogger, route: string, method: string, status: number, ms: number): void {
     try {
       metrics.observeHttp(route, METHOD_LABELS.has(method) ? method : 'OTHER', status, ms / 1000);
-      log.debug({ method, route, status, ms: Math.round(ms) }, 'request handled');
+      if (baseLog.isLevelEnabled('debug'))
+        log.make().debug({ method, route, status, ms: Math.round(ms) }, 'request handled');
     } catch (err) {
       // Losing one sample is better than failing a request that has already been answered.
-      log.warn({ err }, 'failed to record request metrics');
+      log.make().warn({ err }, 'failed to record request metrics');
     }
   }
 
@@ -89,7 +90,12 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
     const started = performance.now();
     const method = req.method ?? 'GET';
     const requestId = requestIdFrom(req.headers);
-    const log = requestLogger(baseLog, requestId, { traceId: traceIdFrom(req.headers) });
+    // Made on first use: most requests write no line (see LazyLogger).
+    let requestLog: Logger | undefined;
+    const log: LazyLogger = {
+      base: baseLog,
+      make: () => (requestLog ??= requestLogger(baseLog, requestId, { traceId: traceIdFrom(req.headers) })),
+    };
     let routeLabel: string | undefined = UNMATCHED;
     try {
       res.setHeader('x-request-id', requestId);
@@ -111,12 +117,23 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
       }
       routeLabel = match.route.path;
       const params = decodeParams(match.rawParams);
+      match.route.beforeAuth?.({ req, params });
       const contract = (match.route as Partial<ContractRoute>).contract;
       if (contract !== undefined && options.authorize !== undefined)
         await options.authorize(contract.auth, req.headers);
 
       const body = BODY_METHODS.has(method) ? await readJsonBody(req, maxBodyBytes) : undefined;
-      const reply = await match.route.handler({ req, res, params, query, requestId, log, body });
+      const reply = await match.route.handler({
+        req,
+        res,
+        params,
+        query,
+        requestId,
+        get log() {
+          return log.make();
+        },
+        body,
+      });
       if (res.headersSent) return; // the handler wrote the response itself
       checkReply(reply);
       sendJson(res, reply.status, reply.body, reply.headers);
@@ -144,7 +161,7 @@ function checkReply(reply: unknown): asserts reply is RouteReply {
   }
 }
 
-function failSafely(res: HttpResponse, err: unknown, requestId: string, log: Logger): void {
+function failSafely(res: HttpResponse, err: unknown, requestId: string, log: LazyLogger): void {
   try {
     const headers: Record<string, string> = {};
     if (err instanceof MethodNotAllowed) headers['allow'] = err.allow.join(', ');
@@ -154,7 +171,7 @@ function failSafely(res: HttpResponse, err: unknown, requestId: string, log: Log
   } catch (fatal) {
     // Logging or writing the error failed too; still give the client an answer, and throw nothing.
     try {
-      log.error({ err: fatal }, 'failed to send error response');
+      log.make().error({ err: fatal }, 'failed to send error response');
     } catch {
       // nowhere left to report it
     }

@@ -5,9 +5,26 @@ import type { HeaderValues, HttpResponse } from './types.js';
 
 export interface SendErrorOptions {
   readonly requestId?: string;
-  readonly logger: Logger;
+  /** A logger, or one made only when a line is written at a level the base logger has enabled. */
+  readonly logger: Logger | LazyLogger;
   /** Extra response headers, e.g. `Allow` on a 405. */
   readonly headers?: HeaderValues;
+}
+
+/**
+ * A request's logger made on first use: its child logger (request id bindings, redaction) costs
+ * more than a sold-out answer, and most answers write no line at the configured level.
+ */
+export interface LazyLogger {
+  /** The logger the child is made from; its level decides whether a line is written. */
+  readonly base: Logger;
+  readonly make: () => Logger;
+}
+
+/** The logger to write a `level` line to, or undefined when that level is off. */
+function loggerFor(logger: Logger | LazyLogger, level: 'debug' | 'info' | 'warn' | 'error'): Logger | undefined {
+  if (!('make' in logger)) return logger;
+  return logger.base.isLevelEnabled(level) ? logger.make() : undefined;
 }
 
 /**
@@ -23,18 +40,24 @@ export function sendError(res: HttpResponse, err: unknown, options: SendErrorOpt
   if (appError.code === 'UNAVAILABLE' && appError.cause === undefined && !(appError instanceof DependencyError)) {
     // Shed on purpose (a paused sale, a full outbox, a grab the fence settled): no failure to
     // trace, and far too frequent in a stall for a stack per request.
-    logger.info({ code: appError.code, status: appError.status, reason: appError.message }, 'request shed');
+    loggerFor(logger, 'info')?.info(
+      { code: appError.code, status: appError.status, reason: appError.message },
+      'request shed',
+    );
   } else if (appError.code === 'UNAVAILABLE') {
     const dependency = appError instanceof DependencyError ? appError.dependency : undefined;
     const reason = appError instanceof DependencyError ? appError.reason : undefined;
-    logger.warn(
+    loggerFor(logger, 'warn')?.warn(
       { err: appError.cause ?? err, code: appError.code, status: appError.status, dependency, reason },
       'dependency unavailable',
     );
   } else if (appError.status >= 500) {
-    logger.error({ err, code: appError.code, status: appError.status }, 'request failed');
+    loggerFor(logger, 'error')?.error({ err, code: appError.code, status: appError.status }, 'request failed');
   } else {
-    logger.debug({ code: appError.code, status: appError.status, reason: appError.message }, 'request refused');
+    loggerFor(logger, 'debug')?.debug(
+      { code: appError.code, status: appError.status, reason: appError.message },
+      'request refused',
+    );
   }
 
   if (res.headersSent) {
