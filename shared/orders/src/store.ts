@@ -1,7 +1,6 @@
 import { migrateDatabase, openDatabasePool, type PoolSize, packageMigrations, type Pool } from '@couponkill/db';
-import { randomFillSync } from 'node:crypto';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { ulid } from 'ulid';
+import { newId } from '@couponkill/ids';
 import { locateUser, type OrderSharding } from './sharding.js';
 
 export type OrderStatus = 'UNUSED' | 'USED' | 'CANCELLED' | 'EXPIRED';
@@ -38,22 +37,9 @@ interface OrderRow extends RowDataPacket {
   created_at: Date;
 }
 
-// `ulid()` on its own asks the system for one random byte per character (16 calls of
-// getRandomValues, about 30 µs an id): most of a batch's CPU. The same ULIDs, random from a
-// refilled pool of bytes: a byte / 256 picks each character as uniformly as before.
-const randomPool = Buffer.alloc(4096);
-let randomNext = randomPool.length;
-function pooledRandom(): number {
-  if (randomNext === randomPool.length) {
-    randomFillSync(randomPool);
-    randomNext = 0;
-  }
-  return (randomPool[randomNext++] as number) / 256;
-}
-
 /** A new order id: a ULID (time-ordered, 80 random bits). */
 export function newOrderId(): string {
-  return ulid(undefined, pooledRandom);
+  return newId();
 }
 
 /** The columns an order is inserted with, and the row for one order: what every writer sends. */

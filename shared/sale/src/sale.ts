@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { defineScripts, type RedisClient, type TokenBucket } from '@couponkill/redis';
-import { ulid } from './ulid.js';
+import { newId as ulid } from '@couponkill/ids';
 import { RedisClock } from './clock.js';
 import { couponKeys, couponOfGrab, grabIdOf, OUTBOX_REGISTRY } from './keys.js';
 import { FENCE, GRAB, PAUSE, PREHEAT, RELEASE, REMOVE, RESTORE, SUCCEED } from './scripts.js';

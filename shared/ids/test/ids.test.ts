@@ -1,8 +1,8 @@
 import { decodeTime, isValid } from 'ulid';
 import { describe, expect, it } from 'vitest';
-import { ulid } from '../src/ulid.js';
+import { newId as ulid } from '../src/index.js';
 
-describe('ulid', () => {
+describe('newId', () => {
   it('makes valid ULIDs whose time part is the given millisecond', () => {
     const now = Date.UTC(2026, 11, 7, 8, 0, 0, 123);
     const id = ulid(now);
