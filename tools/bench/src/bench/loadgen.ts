@@ -1,26 +1,15 @@
 // The load generator of `make bench`, in a process of its own (the orchestrator pins it to its own
 // core): autocannon's programmatic API, a warm-up run (discarded) then the measured run. Run with
-// plain node (Node 24 strips the types), so it imports nothing but autocannon and node builtins.
+// plain node (Node 24 strips the types), so it imports nothing but autocannon, node builtins and
+// types.
 // The job comes as JSON in argv[2]; `{ phase: 'measuring' }` and then `{ phase: 'done', … }` go
 // back over the IPC channel, so the orchestrator reads the server's CPU time around the measured
 // run only.
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import type { LoadJob } from './load.js';
 
-interface Job {
-  readonly url: string;
-  readonly connections: number;
-  readonly durationSeconds: number;
-  readonly warmupSeconds: number;
-  /** Requests per second over all connections (open loop); closed loop when absent. */
-  readonly overallRate?: number;
-  /** POST to this path with the next user's token on every request; GET / when absent. */
-  readonly path?: string;
-  /** A JSON array of `Bearer …` authorization values, one per user. */
-  readonly tokensFile?: string;
-}
-
-const job = JSON.parse(process.argv[2] ?? '{}') as Job;
+const job = JSON.parse(process.argv[2] ?? '{}') as LoadJob;
 const tokens: string[] =
   job.tokensFile === undefined ? [] : (JSON.parse(readFileSync(job.tokensFile, 'utf8')) as string[]);
 let next = Math.floor(Math.random() * Math.max(1, tokens.length));
