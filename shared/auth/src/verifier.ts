@@ -186,7 +186,8 @@ function checkRegisteredClaims(claims: JWTPayload, issuer: string, audience: str
   if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) fail('aud');
   const { iat, nbf, exp } = claims;
   if (typeof iat !== 'number') fail('iat');
-  if (typeof nbf !== 'number' || typeof exp !== 'number') return fail('nbf');
+  if (typeof nbf !== 'number') return fail('nbf');
+  if (typeof exp !== 'number') return fail('exp');
   const now = Math.floor(Date.now() / 1000);
   if (nbf > now + toleranceSeconds) fail('nbf');
   if (exp <= now - toleranceSeconds)

@@ -5,7 +5,7 @@ import type { Metrics } from '@couponkill/metrics';
 import { BODY_METHODS, readJsonBody } from './read-body.js';
 import { requestUrl } from './request-url.js';
 import { compileRoutes, decodeParams, matchRoute } from './router.js';
-import { type LazyLogger, sendError } from './send-error.js';
+import { type LazyLogger, loggerFor, sendError } from './send-error.js';
 import { sendJson } from './send-json.js';
 import type { ContractRoute, RouteAuth } from './contract.js';
 import type { HttpFunction, HttpRequest, HttpResponse, Route, RouteReply } from './types.js';
@@ -78,8 +78,7 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
   function record(log: LazyLogger, route: string, method: string, status: number, ms: number): void {
     try {
       metrics.observeHttp(route, METHOD_LABELS.has(method) ? method : 'OTHER', status, ms / 1000);
-      if (baseLog.isLevelEnabled('debug'))
-        log.make().debug({ method, route, status, ms: Math.round(ms) }, 'request handled');
+      loggerFor(log, 'debug')?.debug({ method, route, status, ms: Math.round(ms) }, 'request handled');
     } catch (err) {
       // Losing one sample is better than failing a request that has already been answered.
       log.make().warn({ err }, 'failed to record request metrics');

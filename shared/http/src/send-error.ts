@@ -22,7 +22,7 @@ export interface LazyLogger {
 }
 
 /** The logger to write a `level` line to, or undefined when that level is off. */
-function loggerFor(logger: Logger | LazyLogger, level: 'debug' | 'info' | 'warn' | 'error'): Logger | undefined {
+export function loggerFor(logger: Logger | LazyLogger, level: 'debug' | 'info' | 'warn' | 'error'): Logger | undefined {
   if (!('make' in logger)) return logger;
   return logger.base.isLevelEnabled(level) ? logger.make() : undefined;
 }
