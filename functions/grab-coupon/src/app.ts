@@ -7,7 +7,7 @@ import { nacosOptionsFrom } from '@couponkill/nacos';
 import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { grabCouponConfigSchema } from './config.js';
-import { grabRoutes } from './handlers.js';
+import { grabRoutes, soldOutShortcut } from './handlers.js';
 import { SoldOutMarks } from './sold-out.js';
 
 export const FUNCTION_NAME = 'grab-coupon';
@@ -36,12 +36,14 @@ export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConf
     dataId: settings.flow.dataId,
   });
   checkDependencies(health, { redis });
+  const soldOut = new SoldOutMarks(settings.soldOutMarkMs);
   const handler = kit.handler({
     authorize: routeGuard(verify),
+    shortcut: soldOutShortcut(soldOut),
     routes: grabRoutes({
       verify,
       sale,
-      soldOut: new SoldOutMarks(settings.soldOutMarkMs),
+      soldOut,
       flow: new FlowGate({ rules, redis, metrics }),
       trustedProxyHops: settings.trustedProxyHops,
     }),

@@ -1,7 +1,7 @@
 import { authenticate, bearerToken, type Verify } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
 import type { FlowGate } from '@couponkill/flow';
-import { clientIp, implement, type Route } from '@couponkill/http';
+import { clientIp, implement, type Route, type Shortcut } from '@couponkill/http';
 import { type GrabRefusal, isCouponId, type Sale } from '@couponkill/sale';
 import { grabContract } from './contract.js';
 import type { SoldOutMarks } from './sold-out.js';
@@ -60,65 +60,80 @@ function rateLimited(retryAfterMs: number): AppError {
 
 export function grabRoutes(deps: GrabDeps): Route[] {
   return [
-    implement(
-      grabContract,
-      async ({ req, params, headers }) => {
-        // The cheapest shedding first: an instance at its cap answers before any Redis work.
-        if (!deps.flow.enter()) throw rateLimited(AT_CAP_RETRY_MS);
-        try {
-          const caller = await authenticate(deps.verify, req.headers);
-          const couponId = params.id;
-          if (!isCouponId(couponId)) throw REFUSALS.NOT_FOUND;
-          if (deps.soldOut.isSoldOut(couponId)) throw REFUSALS.SOLD_OUT;
-          const { traceparent } = headers;
-          const idempotencyKey = headers['idempotency-key'];
-          const ip = clientIp(req.headers, req.socket.remoteAddress, deps.trustedProxyHops);
-          const outcome = await deps.flow.grab({ couponId, userId: caller.userId, ip }, (flow) =>
-            deps.sale.grab(
-              couponId,
-              caller.userId,
-              typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : '',
-              flow,
-              idempotencyKey,
-            ),
-          );
-          if (outcome.ok) {
-            return {
-              status: 202,
-              body: { grabId: outcome.grabId, status: 'QUEUED', couponId, seq: outcome.seq },
-              headers: { location: `/api/v1/grabs/${outcome.grabId}` },
-            };
-          }
-          if (outcome.refusal === 'RATE_LIMITED') throw rateLimited(outcome.retryAfterMs);
-          if (outcome.refusal === 'UNAVAILABLE') throw outcome.nothingTaken ? NOTHING_TAKEN : OUTCOME_UNKNOWN;
-          if (outcome.refusal === 'NOT_STARTED') {
-            throw new AppError('NOT_STARTED', 'The sale of this coupon has not started yet.', {
-              retryAfterSeconds: Math.max(1, Math.ceil((outcome.retryInMs ?? 1000) / 1000)),
-            });
-          }
-          if (outcome.refusal === 'PAUSED') {
-            throw new AppError('UNAVAILABLE', 'The sale of this coupon is paused for a moment; nothing was taken.', {
-              retryAfterSeconds: Math.max(1, Math.ceil((outcome.retryInMs ?? 1000) / 1000)),
-            });
-          }
-          if (outcome.refusal === 'SOLD_OUT') deps.soldOut.mark(couponId);
-          throw REFUSALS[outcome.refusal];
-        } finally {
-          deps.flow.leave();
+    implement(grabContract, async ({ req, params, headers }) => {
+      // The cheapest shedding first: an instance at its cap answers before any Redis work.
+      if (!deps.flow.enter()) throw rateLimited(AT_CAP_RETRY_MS);
+      try {
+        const caller = await authenticate(deps.verify, req.headers);
+        const couponId = params.id;
+        if (!isCouponId(couponId)) throw REFUSALS.NOT_FOUND;
+        if (deps.soldOut.isSoldOut(couponId)) throw REFUSALS.SOLD_OUT;
+        const { traceparent } = headers;
+        const idempotencyKey = headers['idempotency-key'];
+        const ip = clientIp(req.headers, req.socket.remoteAddress, deps.trustedProxyHops);
+        const outcome = await deps.flow.grab({ couponId, userId: caller.userId, ip }, (flow) =>
+          deps.sale.grab(
+            couponId,
+            caller.userId,
+            typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : '',
+            flow,
+            idempotencyKey,
+          ),
+        );
+        if (outcome.ok) {
+          return {
+            status: 202,
+            body: { grabId: outcome.grabId, status: 'QUEUED', couponId, seq: outcome.seq },
+            headers: { location: `/api/v1/grabs/${outcome.grabId}` },
+          };
         }
-      },
-      {
-        // A coupon this instance knows to be sold out is answered before the token is verified,
-        // the body read or the input validated: 409 SOLD_OUT tells nothing that is not public (the
-        // coupon's page shows it), and it is what most of a sale's flood gets. A request without
-        // a bearer-shaped Authorization header still gets 401 first. See docs/flow-control.md.
-        beforeAuth: ({ req, params }) => {
-          bearerToken(req.headers);
-          const couponId = params['id'];
-          if (couponId !== undefined && isCouponId(couponId) && deps.soldOut.isSoldOut(couponId))
-            throw REFUSALS.SOLD_OUT;
-        },
-      },
-    ),
+        if (outcome.refusal === 'RATE_LIMITED') throw rateLimited(outcome.retryAfterMs);
+        if (outcome.refusal === 'UNAVAILABLE') throw outcome.nothingTaken ? NOTHING_TAKEN : OUTCOME_UNKNOWN;
+        if (outcome.refusal === 'NOT_STARTED') {
+          throw new AppError('NOT_STARTED', 'The sale of this coupon has not started yet.', {
+            retryAfterSeconds: Math.max(1, Math.ceil((outcome.retryInMs ?? 1000) / 1000)),
+          });
+        }
+        if (outcome.refusal === 'PAUSED') {
+          throw new AppError('UNAVAILABLE', 'The sale of this coupon is paused for a moment; nothing was taken.', {
+            retryAfterSeconds: Math.max(1, Math.ceil((outcome.retryInMs ?? 1000) / 1000)),
+          });
+        }
+        if (outcome.refusal === 'SOLD_OUT') deps.soldOut.mark(couponId);
+        throw REFUSALS[outcome.refusal];
+      } finally {
+        deps.flow.leave();
+      }
+    }),
   ];
+}
+
+const GRAB_PATH_HEAD = '/api/v1/coupons/';
+const GRAB_PATH_TAIL = '/grab';
+
+/**
+ * A coupon this instance knows to be sold out is answered before the request id is taken, the
+ * route matched, the token verified or the input validated: 409 SOLD_OUT tells nothing that is
+ * not public (the coupon's page shows it), and it is what most of a sale's flood gets. A request
+ * without a bearer-shaped Authorization header still gets 401 first (the normal path answers it),
+ * and anything unusual (a query string, an encoded id, another method) goes the normal way, whose
+ * handler consults the same mark once the caller is known. See docs/flow-control.md.
+ */
+export function soldOutShortcut(soldOut: SoldOutMarks): Shortcut {
+  return {
+    route: grabContract.path,
+    check(req) {
+      const url = req.url;
+      if (req.method !== 'POST' || url === undefined) return undefined;
+      if (!url.startsWith(GRAB_PATH_HEAD) || !url.endsWith(GRAB_PATH_TAIL)) return undefined;
+      const couponId = url.slice(GRAB_PATH_HEAD.length, url.length - GRAB_PATH_TAIL.length);
+      if (!isCouponId(couponId) || !soldOut.isSoldOut(couponId)) return undefined;
+      try {
+        bearerToken(req.headers);
+      } catch {
+        return undefined;
+      }
+      return REFUSALS.SOLD_OUT;
+    },
+  };
 }

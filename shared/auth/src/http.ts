@@ -18,9 +18,19 @@ export function bearerToken(headers: Headers): string {
   return match[1];
 }
 
+/**
+ * The answer for each request's headers, so a route guard and its handler, which both ask who is
+ * calling, parse and look up the token once.
+ */
+const answered = new WeakMap<Headers, { readonly verify: Verify; readonly caller: Promise<Caller> }>();
+
 /** Verifies the request's bearer token and returns who is calling (401 otherwise). */
 export async function authenticate(verify: Verify, headers: Headers): Promise<Caller> {
-  return verify(bearerToken(headers));
+  const known = answered.get(headers);
+  if (known?.verify === verify) return known.caller;
+  const caller = verify(bearerToken(headers));
+  answered.set(headers, { verify, caller });
+  return caller;
 }
 
 export function hasRole(caller: Caller, role: Role): boolean {

@@ -1,7 +1,7 @@
 import { AppError, type ErrorCode } from '@couponkill/errors';
 import { z } from 'zod';
 import { parseWith } from './parse-with.js';
-import type { BeforeAuthContext, HttpMethod, Route, RouteContext, RouteReply } from './types.js';
+import type { HttpMethod, Route, RouteContext, RouteReply } from './types.js';
 
 /**
  * Who may call a route: nobody in particular, any signed-in user (bearer JWT), an admin (bearer
@@ -80,19 +80,17 @@ const NONE = z.strictObject({});
  * Binds a handler to its contract. The input is validated after what `createHttpFunction` checks
  * first (route and method → the caller, by `auth` → content type → size → JSON), in the order
  * path, query, headers, body; each failure is a 400 VALIDATION_FAILED naming every bad field
- * (`query.limit`, …). `options.beforeAuth` runs before all of that (see `Route.beforeAuth`).
+ * (`query.limit`, …).
  */
 export function implement<R extends RequestSchemas>(
   contract: RouteContract<R>,
   handler: (ctx: ValidatedContext<R>) => Promise<RouteReply> | RouteReply,
-  options: { readonly beforeAuth?: (ctx: BeforeAuthContext) => void } = {},
 ): ContractRoute {
   const { params, query, headers, body } = contract.request;
   return {
     method: contract.method,
     path: contract.path,
     contract,
-    ...(options.beforeAuth === undefined ? {} : { beforeAuth: options.beforeAuth }),
     handler(ctx) {
       const validated = {
         req: ctx.req,

@@ -7,6 +7,7 @@ import { requestUrl } from './request-url.js';
 import { compileRoutes, decodeParams, matchRoute } from './router.js';
 import { type LazyLogger, loggerFor, sendError } from './send-error.js';
 import { sendJson } from './send-json.js';
+import { sendCannedError, type Shortcut } from './shortcut.js';
 import type { ContractRoute, RouteAuth } from './contract.js';
 import type { HttpFunction, HttpRequest, HttpResponse, Route, RouteReply } from './types.js';
 
@@ -25,6 +26,8 @@ export interface HttpFunctionOptions {
    * `@couponkill/auth`). Handlers still authenticate for who the caller is (the verifier caches).
    */
   readonly authorize?: (auth: RouteAuth, headers: HttpRequest['headers']) => Promise<void>;
+  /** Refusals answered before anything else is done with the request (see `Shortcut`). */
+  readonly shortcut?: Shortcut;
 }
 
 /** The body cap of a function that sets none: larger than any request of the API. */
@@ -42,7 +45,7 @@ type Builtin = (res: HttpResponse) => Promise<void>;
  * an exception escape (functions-framework would answer an unhandled one with a bare 500).
  */
 export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
-  const { logger, metrics, health, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
+  const { logger, metrics, health, shortcut, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
   const routes = compileRoutes(options.routes);
   const baseLog = logger.child({ fn: options.name });
 
@@ -85,16 +88,47 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
     }
   }
 
-  return async function handle(req: HttpRequest, res: HttpResponse): Promise<void> {
-    const started = performance.now();
-    const method = req.method ?? 'GET';
-    const requestId = requestIdFrom(req.headers);
-    // Made on first use: most requests write no line (see LazyLogger).
+  /** Made on first use: most requests write no line (see LazyLogger). */
+  function lazyLog(req: HttpRequest, requestId: string): LazyLogger {
     let requestLog: Logger | undefined;
-    const log: LazyLogger = {
+    return {
       base: baseLog,
       make: () => (requestLog ??= requestLogger(baseLog, requestId, { traceId: traceIdFrom(req.headers) })),
     };
+  }
+
+  /** Answers a shortcut's refusal: the same response, metrics and log line as the normal path's. */
+  function answerShortly(req: HttpRequest, res: HttpResponse, refusal: AppError, started: number): void {
+    const requestId = requestIdFrom(req.headers);
+    const log = lazyLog(req, requestId);
+    try {
+      sendCannedError(res, refusal, requestId);
+      loggerFor(log, 'debug')?.debug(
+        { code: refusal.code, status: refusal.status, reason: refusal.message },
+        'request refused',
+      );
+    } catch (err) {
+      failSafely(res, err, requestId, log);
+    }
+    record(log, shortcut?.route ?? UNMATCHED, req.method ?? 'GET', res.statusCode, performance.now() - started);
+  }
+
+  return async function handle(req: HttpRequest, res: HttpResponse): Promise<void> {
+    const started = performance.now();
+    let refusal: AppError | undefined;
+    try {
+      refusal = shortcut?.check(req);
+    } catch (err) {
+      // A broken shortcut must not cost the request: it goes the normal way.
+      baseLog.error({ err }, 'shortcut check failed');
+    }
+    if (refusal !== undefined) {
+      answerShortly(req, res, refusal, started);
+      return;
+    }
+    const method = req.method ?? 'GET';
+    const requestId = requestIdFrom(req.headers);
+    const log = lazyLog(req, requestId);
     let routeLabel: string | undefined = UNMATCHED;
     try {
       res.setHeader('x-request-id', requestId);
@@ -116,7 +150,6 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
       }
       routeLabel = match.route.path;
       const params = decodeParams(match.rawParams);
-      match.route.beforeAuth?.({ req, params });
       const contract = (match.route as Partial<ContractRoute>).contract;
       if (contract !== undefined && options.authorize !== undefined)
         await options.authorize(contract.auth, req.headers);

@@ -44,18 +44,6 @@ export interface Route {
   readonly path: string;
   /** Returns the reply or throws (an AppError for an expected refusal). */
   handler(ctx: RouteContext): Promise<RouteReply> | RouteReply;
-  /**
-   * Runs right after routing, before the caller is authorized, the body read or the input
-   * validated; it may throw an answer that needs none of those (an AppError). For refusals built
-   * from public information only, e.g. a coupon known to be sold out.
-   */
-  beforeAuth?(ctx: BeforeAuthContext): void;
-}
-
-/** What `Route.beforeAuth` sees: the raw request and its percent-decoded, unvalidated path parameters. */
-export interface BeforeAuthContext {
-  readonly req: HttpRequest;
-  readonly params: Readonly<Record<string, string>>;
 }
 
 /** What `ff.http(name, handler)` takes; it never rejects. */

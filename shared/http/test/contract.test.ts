@@ -96,34 +96,6 @@ describe('implement: contract routes validate their input', () => {
     expect(seen).toEqual(['user', 'user']);
   });
 
-  it('runs beforeAuth after routing and before the caller, the body and the input are checked', async () => {
-    const seen: string[] = [];
-    const gone = implement(contract, () => ({ status: 200 }), {
-      beforeAuth: ({ req, params }) => {
-        seen.push(`before ${params['id']}`);
-        if (req.headers['authorization'] === undefined) throw new AppError('UNAUTHENTICATED', 'no header');
-        if (params['id'] === 't9') throw new AppError('SOLD_OUT', 'gone');
-      },
-    });
-    h = await serve([gone], {
-      authorize: async () => {
-        seen.push('authorize');
-        throw new AppError('UNAUTHENTICATED', 'bad token');
-      },
-    });
-    // Invalid body and query, unverifiable token: the early answer still comes first.
-    const early = await fetch(url('/api/v1/things/t9?nope=1'), {
-      method: 'POST',
-      body: 'not json',
-      headers: { authorization: 'Bearer x' },
-    });
-    expect(early.status).toBe(409);
-    expect(early.headers.get('x-request-id')).toBeTruthy();
-    expect((await fetch(url('/api/v1/things/t9'), { method: 'POST' })).status).toBe(401);
-    expect((await post('/api/v1/things/t1', '{}', { authorization: 'Bearer x' })).status).toBe(401);
-    expect(seen).toEqual(['before t9', 'before t9', 'before t1', 'authorize']);
-  });
-
   it('keeps prototype keys of the query as plain data', () => {
     const query = queryObject(new URLSearchParams('__proto__=x&constructor=y&a=1&a=2'));
     expect(Object.getPrototypeOf(query)).toBe(Object.prototype);

@@ -243,7 +243,9 @@ try {
   const rounds: Round[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     say(`round ${r}/${ROUNDS} (${elapsed()})`);
-    const helloRun = await run(`hello @${CONNECTIONS}`, hello, { connections: CONNECTIONS });
+    // The same requests as the grab's (a POST with a different user's token each), so that both
+    // sides parse the same bytes and the load generator does the same work per request.
+    const helloRun = await run(`hello @${CONNECTIONS}`, hello, { connections: CONNECTIONS, ...grabJob(inStock) });
     if (r === 1) say(`  (load generator on cores ${helloRun.loadgenCores}, server on cores ${helloRun.serverCores})`);
     const grabRun = await run(`grab @${CONNECTIONS}`, grab, { connections: CONNECTIONS, ...grabJob(inStock) });
     const soldRun = await run(`sold-out @${CONNECTIONS}`, grab, { connections: CONNECTIONS, ...grabJob(soldOut) });
