@@ -239,6 +239,7 @@ try {
     readonly grab500: LoadResult;
     readonly flow500: LoadResult;
     readonly open: LoadResult;
+    readonly helloOpen: LoadResult;
   }
   const rounds: Round[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
@@ -264,7 +265,13 @@ try {
       overallRate: rate,
       ...grabJob(inStock),
     });
-    rounds.push({ hello: helloRun, grab: grabRun, soldOut: soldRun, grab500, flow500, open });
+    // The same rate against hello: the latency floor of this machine and load generator right now.
+    const helloOpen = await run(`hello open loop ${rate}/s @${CONNECTIONS}`, hello, {
+      connections: CONNECTIONS,
+      overallRate: rate,
+      ...grabJob(inStock),
+    });
+    rounds.push({ hello: helloRun, grab: grabRun, soldOut: soldRun, grab500, flow500, open, helloOpen });
   }
   for (const server of [hello, grab, flowGrab]) await server.process.stop();
 
@@ -366,8 +373,9 @@ try {
     {
       name: `P1 grab p99, open loop ≈${formatNumber(openRate)}/s (½ max)`,
       unit: 'ms',
+      baselineName: 'hello p99, same rate',
       goal: { kind: 'value-at-most', max: 10 },
-      samples: each((r) => ({ value: r.open.p99Ms })),
+      samples: each((r) => ({ value: r.open.p99Ms, baseline: r.helloOpen.p99Ms })),
     },
     {
       name: `P1 grab p99 ÷ p50 @${GRAB_CONNECTIONS}`,
