@@ -2,7 +2,23 @@
  * Redis keys of one coupon. The `{c:<id>}` hash tag puts all of them in one slot, so every
  * script below touches a single slot and runs unchanged on Redis Cluster.
  */
-export function couponKeys(couponId: string) {
+export function couponKeys(couponId: string): CouponKeys {
+  let keys = known.get(couponId);
+  if (keys === undefined) {
+    if (known.size >= MAX_KNOWN) known.clear();
+    keys = Object.freeze(keysOf(couponId));
+    known.set(couponId, keys);
+  }
+  return keys;
+}
+
+export type CouponKeys = Readonly<ReturnType<typeof keysOf>>;
+
+/** Each grab asks for its coupon's keys; a sale has few coupons, so they are built once. */
+const known = new Map<string, CouponKeys>();
+const MAX_KNOWN = 4096;
+
+function keysOf(couponId: string) {
   const tag = `ck:{c:${couponId}}`;
   return {
     /** hash: status, type, limit, start_ms, end_ms, total; ver (bumped by every change of stock, holders or QUEUED count), paused_until */
