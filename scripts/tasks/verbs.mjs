@@ -253,7 +253,7 @@ export const VERBS = [
     deps: true,
     args: true,
     about:
-      'Throughput, latency and CPU per request as ratios to baselines measured in the same run (own servers, pinned, 3 rounds, about 3 min)',
+      'Throughput, latency and CPU per request as ratios to baselines measured in the same run, a whole sale and its memory (own servers, pinned, 3 rounds, about 4.5 min)',
     run: (ctx) => source(PATHS.bench, ctx.args, ctx),
   },
   {

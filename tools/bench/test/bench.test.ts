@@ -106,6 +106,12 @@ describe('ratio and goals', () => {
     expect(evaluate(figure({ value: 4999, goal: { kind: 'value-at-least', min: 5000 } })).met).toBe(false);
   });
 
+  it('a share goal is met at or below its share of the baseline (memory of its limit)', () => {
+    const goal = { kind: 'share-at-most', max: 0.7, of: 'limit' } as const;
+    expect(evaluate(figure({ value: 358.4, baseline: 512, unit: 'MiB', goal })).met).toBe(true);
+    expect(evaluate(figure({ value: 359, baseline: 512, unit: 'MiB', goal })).met).toBe(false);
+  });
+
   it('a row without goal is neither met nor missed', () => {
     expect(evaluate(figure({ goal: { kind: 'none' } })).met).toBeUndefined();
   });
@@ -166,6 +172,7 @@ describe('formatting', () => {
     expect(formatGoal({ kind: 'value-at-most', max: 10 }, 'ms')).toBe('≤ 10.0 ms');
     expect(formatGoal({ kind: 'ratio-at-most', max: 5 }, 'ms')).toBe('ratio ≤ 5×');
     expect(formatGoal({ kind: 'value-at-least', min: 5000 }, 'orders/s')).toBe('≥ 5,000 orders/s');
+    expect(formatGoal({ kind: 'share-at-most', max: 0.7, of: 'limit' }, 'MiB')).toBe('≤ 70 % of limit');
     expect(formatGoal({ kind: 'none' }, 'ms')).toBe('—');
   });
 
@@ -190,6 +197,19 @@ describe('formatting', () => {
     expect(lines[2]).toMatch(/\| yes +\|$/);
     expect(lines[3]).toMatch(/\| NO +\|$/);
     expect(lines[4]).toMatch(/\| — +\| — +\|$/);
+  });
+
+  it('a share row shows its ratio in percent', () => {
+    const row = formatTable([
+      evaluate({
+        name: 'memory grab-coupon peak RSS',
+        unit: 'MiB',
+        baselineName: 'chart limit',
+        goal: { kind: 'share-at-most', max: 0.7, of: 'limit' },
+        samples: [{ value: 307.2, baseline: 512 }],
+      }),
+    ]).split('\n')[2];
+    expect(row).toMatch(/\| 307 MiB +\| 512 MiB \(chart limit\) +\| 60 % +\| 1 +\| ≤ 70 % of limit \| yes +\|$/);
   });
 });
 

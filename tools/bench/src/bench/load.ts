@@ -132,6 +132,78 @@ export function measure(serverPid: number, job: LoadJob, pin: Pinning): Promise<
   });
 }
 
+const SALE_LOADGEN = join(import.meta.dirname, 'sale-loadgen.ts');
+
+/** A whole sale for sale-loadgen.ts: every press once, in order, `connections` at a time. */
+export interface SaleLoadJob {
+  readonly url: string;
+  readonly path: string;
+  readonly connections: number;
+  /** JSON: the Authorization header of each user. */
+  readonly usersFile: string;
+  /** JSON: the user (index into the users) of each press, in send order. */
+  readonly pressesFile: string;
+  readonly timeoutSeconds: number;
+  readonly progressMs: number;
+  /** The status whose JSON body carries a `grabId` to collect (202 for the real grab). */
+  readonly grabIdStatus?: number;
+}
+
+export interface SaleLoadProgress {
+  readonly phase: 'progress';
+  readonly answered: number;
+  readonly statuses: Record<string, number>;
+}
+
+export interface SaleLoadResult {
+  readonly presses: number;
+  readonly answered: number;
+  readonly statuses: Record<string, number>;
+  readonly errors: number;
+  readonly timeouts: number;
+  /** Epoch ms (performance.timeOrigin + now) of the first request and of the last answer. */
+  readonly startedAtMs: number;
+  readonly lastAnswerAtMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** The grab ids of the answers with `grabIdStatus`. */
+  readonly grabIds: string[];
+  /** The load generator's CPU over the sale, as a share of one core. */
+  readonly loadgenCpuShare: number;
+  /** The cores the load generator was allowed to run on. */
+  readonly loadgenCores: string;
+}
+
+/** Runs a whole sale from sale-loadgen.ts, a process of its own on `pin.loadgen`. */
+export function fireSale(
+  job: SaleLoadJob,
+  pin: Pinning,
+  onProgress: (progress: SaleLoadProgress) => void,
+): Promise<SaleLoadResult> {
+  const [command, args] = pinned(pin.loadgen, process.execPath, [SALE_LOADGEN, JSON.stringify(job)]);
+  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let done: SaleLoadResult | undefined;
+    let loadgenCores = '?';
+    child.on('message', (message: SaleLoadProgress | (Omit<SaleLoadResult, 'loadgenCores'> & { phase: 'done' })) => {
+      // Read once it runs its own code: taskset has set the affinity by then.
+      if (loadgenCores === '?' && child.pid !== undefined) loadgenCores = allowedCores(child.pid);
+      if (message.phase === 'progress') onProgress(message);
+      else {
+        const { phase: _phase, ...result } = message;
+        done = { ...result, loadgenCores };
+      }
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      done !== undefined && code === 0
+        ? resolve(done)
+        : reject(new Error(`sale load generator exited ${String(code)}`)),
+    );
+  });
+}
+
 export interface NodeProcess {
   readonly url: string;
   readonly process: ServerProcess;

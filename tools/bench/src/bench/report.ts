@@ -10,6 +10,8 @@ export type Goal =
   | { readonly kind: 'ratio-at-most'; readonly max: number }
   | { readonly kind: 'value-at-most'; readonly max: number }
   | { readonly kind: 'value-at-least'; readonly min: number }
+  /** The value as a share of its baseline (e.g. memory of its limit), at most `max` (0.7 = 70 %). */
+  | { readonly kind: 'share-at-most'; readonly max: number; readonly of: string }
   | { readonly kind: 'none' };
 
 /** One round's figure and, when the row has one, the same round's baseline. */
@@ -69,6 +71,7 @@ export function evaluate(figure: Figure): EvaluatedFigure {
       met = Number.isFinite(r) && r >= goal.min;
       break;
     case 'ratio-at-most':
+    case 'share-at-most':
       met = Number.isFinite(r) && r <= goal.max;
       break;
     case 'value-at-most':
@@ -105,9 +108,21 @@ export function formatGoal(goal: Goal, unit: string): string {
       return `≤ ${formatNumber(goal.max)} ${unit}`;
     case 'value-at-least':
       return `≥ ${formatNumber(goal.min)} ${unit}`;
+    case 'share-at-most':
+      return `≤ ${formatPercent(goal.max)} of ${goal.of}`;
     case 'none':
       return '—';
   }
+}
+
+/** 0.234 → "23 %". */
+export function formatPercent(share: number): string {
+  return Number.isFinite(share) ? `${Math.round(share * 100)} %` : 'n/a';
+}
+
+/** The ratio cell: a share of the baseline in percent for a share goal, else a multiple. */
+function formatRatioOf(f: EvaluatedFigure, r: number): string {
+  return f.goal.kind === 'share-at-most' ? formatPercent(r) : formatRatio(r);
 }
 
 function formatMet(met: boolean | undefined): string {
@@ -119,6 +134,7 @@ export function formatRange(f: EvaluatedFigure): string {
   const n = f.samples.length;
   if (n < 2 || !Number.isFinite(f.range[0])) return String(n);
   if (judgesValue(f)) return `${n}: ${formatNumber(f.range[0])}–${formatNumber(f.range[1])} ${f.unit}`;
+  if (f.goal.kind === 'share-at-most') return `${n}: ${formatPercent(f.range[0])}–${formatPercent(f.range[1])}`;
   return `${n}: ${f.range[0].toFixed(2)}–${formatRatio(f.range[1])}`;
 }
 
@@ -129,7 +145,7 @@ export function formatTable(figures: readonly EvaluatedFigure[]): string {
     f.name,
     `${formatNumber(f.value)} ${f.unit}`,
     f.baselineName === undefined ? '—' : `${formatNumber(f.baseline)} ${f.unit} (${f.baselineName})`,
-    f.baselineName === undefined ? '—' : formatRatio(f.ratio),
+    f.baselineName === undefined ? '—' : formatRatioOf(f, f.ratio),
     formatRange(f),
     formatGoal(f.goal, f.unit),
     formatMet(f.met),

@@ -1,8 +1,10 @@
 /**
  * The KafkaSource of the order worker as a process of its own (make dev runs it inside its own
- * process), so the fault campaign can SIGKILL it mid-sale and start it again. Configured by env:
+ * process), so the fault campaign can SIGKILL it mid-sale and start it again, and make bench's
+ * whole sale runs it beside the function processes. Configured by env:
  * KAFKA_BROKERS, SINK_URL (the order worker), REDIS_URL (the dead-letter index), READY_FILE (written
- * once the consumer runs).
+ * once the consumer runs), SINK_MAX_IN_FLIGHT (optional: deliveries on the wire at most, as a
+ * queue-proxy admits the sink's containerConcurrency).
  */
 import { writeFileSync } from 'node:fs';
 import { createKafka, TOPICS } from '@couponkill/events';
@@ -18,6 +20,7 @@ const env = (name: string): string => {
 };
 
 const log = createLogger({ name: 'kafkasource' });
+const maxInFlight = Number(process.env['SINK_MAX_IN_FLIGHT'] ?? '');
 const kafka = createKafka({ brokers: env('KAFKA_BROKERS').split(','), clientId: 'kafkasource', logger: log });
 // The same settings as make dev's KafkaSource in front of the order worker.
 const source = new KafkaSourceDispatcher({
@@ -32,6 +35,7 @@ const source = new KafkaSourceDispatcher({
   retry: 10,
   backoffDelayMs: 200,
   backoffPolicy: 'exponential',
+  ...(Number.isInteger(maxInFlight) && maxInFlight > 0 ? { maxInFlight } : {}),
   logger: log,
 });
 const stop = () => {

@@ -2,6 +2,7 @@ import { CloudEvent } from 'cloudevents';
 import { decodeEvent, type EventData, fromKafkaMessage, grabAccepted, toHttp } from '@couponkill/events';
 import type { Logger } from '@couponkill/logging';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { InFlightLimit } from './in-flight.js';
 
 /**
  * What a Knative KafkaSource does, on one machine: a consumer group reads the topics and POSTs
@@ -30,6 +31,12 @@ export interface KafkaSourceOptions {
   readonly backoffDelayMs: number;
   readonly backoffPolicy: 'exponential' | 'linear';
   readonly requestTimeoutMs?: number;
+  /**
+   * At most this many deliveries on the wire at once, the others wait their turn: what the
+   * queue-proxy in front of a Knative pod admits (the sink's containerConcurrency). Unbounded when
+   * absent: a whole fetched batch of every partition is then POSTed at once.
+   */
+  readonly maxInFlight?: number;
   /** Fault injection: POST every record this many times (at-least-once taken to the extreme). */
   readonly deliveries?: number;
   readonly logger: Logger;
@@ -49,9 +56,11 @@ export class KafkaSourceDispatcher {
   #consumer: Consumer | undefined;
   #dlq: Producer | undefined;
   #running = false;
+  readonly #slots: InFlightLimit;
 
   constructor(options: KafkaSourceOptions) {
     this.#o = options;
+    this.#slots = new InFlightLimit(options.maxInFlight);
   }
 
   async start(): Promise<void> {
@@ -129,6 +138,7 @@ export class KafkaSourceDispatcher {
         lastError = 'no sink replica is running';
         continue; // like a Knative service scaled to zero: retried with backoff
       }
+      await this.#slots.acquire();
       try {
         const response = await fetch(sink, {
           method: 'POST',
@@ -145,6 +155,8 @@ export class KafkaSourceDispatcher {
         if (response.status < 500 && !RETRYABLE.has(response.status)) break; // final: a 4xx the sink will always answer
       } catch (err) {
         lastError = (err as Error).message;
+      } finally {
+        this.#slots.release();
       }
     }
     if (!this.#running) throw new Error('dispatcher stopping; the record stays uncommitted');
