@@ -15,7 +15,7 @@ import {
   RESULTS_END,
   withResults,
 } from '../src/bench/report.js';
-import { cpuMicrosPerRequest, median, minMax, parseProcStat } from '../src/bench/stats.js';
+import { cpuMicrosPerRequest, median, minMax, parseMachineStat, parseProcStat } from '../src/bench/stats.js';
 
 const figure = (over: Partial<Figure> & { value?: number; baseline?: number }): Figure => {
   const { value = 6000, baseline = 10_000, ...rest } = over;
@@ -68,6 +68,12 @@ describe('/proc/<pid>/stat', () => {
   it('refuses what is not a stat line', () => {
     expect(() => parseProcStat('')).toThrow(/stat/);
     expect(() => parseProcStat('1 (x) S 1 2')).toThrow(/utime/);
+  });
+
+  it("reads the machine's busy and total ticks from /proc/stat: idle and iowait are not busy", () => {
+    const stat = 'cpu  100 5 50 800 20 3 2 1 0 0\ncpu0 50 2 25 400 10 1 1 0 0 0\n';
+    expect(parseMachineStat(stat)).toEqual({ busyTicks: 161, totalTicks: 981 });
+    expect(() => parseMachineStat('intr 1 2 3')).toThrow(/cpu line/);
   });
 
   it('CPU µs per request: utime + stime delta over the requests', () => {

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pickPort, type ServerProcess, spawnServer, stateDir, waitFor } from '@couponkill/servers';
-import { cpuMicrosPerRequest, parseProcStat, type ProcCpu } from './stats.js';
+import { cpuMicrosPerRequest, type MachineCpu, parseMachineStat, parseProcStat, type ProcCpu } from './stats.js';
 
 /** Which cores the server under test and the load generator run on (`taskset -c`); none when unpinned. */
 export interface Pinning {
@@ -61,7 +61,7 @@ export interface LoadResult {
 }
 
 let ticksPerSecond: number | undefined;
-function clockTicks(): number {
+export function clockTicks(): number {
   if (ticksPerSecond === undefined) {
     const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
     const n = Number(out.stdout?.trim());
@@ -81,6 +81,10 @@ export function allowedCores(pid: number): string {
 
 export function readProcCpu(pid: number): ProcCpu {
   return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+export function readMachineCpu(): MachineCpu {
+  return parseMachineStat(readFileSync('/proc/stat', 'utf8'));
 }
 
 interface Done extends Omit<

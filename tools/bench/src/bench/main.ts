@@ -32,7 +32,7 @@ import { benchDurability } from './durability.js';
 import { benchOrders } from './orders.js';
 import { benchScriptCost } from './script-cost.js';
 import { median } from './stats.js';
-import { benchWholeSale, HOST_MAIN, type WholeSaleResult } from './whole-sale.js';
+import { benchWholeSale, describeCpu, HOST_MAIN, type WholeSaleResult } from './whole-sale.js';
 import { describeMemory } from './memory.js';
 import {
   cpuModelOf,
@@ -575,6 +575,7 @@ try {
     notes.push(
       `P4: ${whole.pinning}${SEMI_SPACE_MIB > 0 ? `; functions started with --max-semi-space-size=${SEMI_SPACE_MIB} (an experiment: the image passes no node options)` : ''}.`,
       `Whole sale invariants, ours: \`${whole.ours.invariants}\`${whole.ours.clean ? '' : ' ← NOT CLEAN'}; naive: \`${whole.naive.invariants}\`${whole.naive.clean ? '' : ' ← NOT CLEAN'}.`,
+      `${describeCpu(whole.cpu, whole.ours.totalSeconds)}.`,
       ...whole.memory.map((m) => `Memory under the whole sale: ${describeMemory(m)}.`),
     );
     if (!whole.ours.clean || !whole.naive.clean) exitCode = 1;

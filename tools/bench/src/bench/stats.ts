@@ -50,3 +50,22 @@ export function cpuMicrosPerRequest(before: ProcCpu, after: ProcCpu, requests: n
   const ticks = after.utimeTicks + after.stimeTicks - (before.utimeTicks + before.stimeTicks);
   return (ticks * 1e6) / ticksPerSecond / requests;
 }
+
+/** The whole machine's CPU time, from the first line of /proc/stat (in clock ticks). */
+export interface MachineCpu {
+  readonly busyTicks: number;
+  readonly totalTicks: number;
+}
+
+/** `cpu user nice system idle iowait irq softirq steal …`: busy is all but idle and iowait. */
+export function parseMachineStat(text: string): MachineCpu {
+  const line = text.split('\n', 1)[0] ?? '';
+  const fields = line.trim().split(/\s+/);
+  if (fields[0] !== 'cpu') throw new Error(`not a /proc/stat cpu line: ${line.slice(0, 80)}`);
+  // Guest time is already counted in user and nice.
+  const ticks = fields.slice(1, 9).map(Number);
+  if (ticks.length < 4 || ticks.some((n) => !Number.isFinite(n))) throw new Error(`bad /proc/stat cpu line: ${line}`);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busyTicks: total - idle, totalTicks: total };
+}

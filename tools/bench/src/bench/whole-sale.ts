@@ -11,6 +11,7 @@
  * While our sale runs, the resident memory of each of our processes is sampled (memory.ts).
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { issueAccessToken } from '@couponkill/auth';
@@ -23,7 +24,7 @@ import { REPO_ROOT, type ServerProcess, spawnServer, stateDir, waitFor } from '@
 import { loadManifests } from '@couponkill/manifest';
 import { checkInvariants, shuffle } from '@couponkill/system-tests';
 import { type JwksFixture, TEST_AUDIENCE, TEST_ISSUER } from '@couponkill/testkit';
-import { allowedCores, fireSale, type Pinning, type SaleLoadProgress, type SaleLoadResult, startNode } from './load.js';
+import { allowedCores, clockTicks, fireSale, readMachineCpu, readProcCpu, type Pinning, type SaleLoadProgress, type SaleLoadResult, startNode } from './load.js';
 import {
   chartMemoryLimits,
   describeHeap,
@@ -86,6 +87,16 @@ export interface WholeSaleResult {
   readonly naive: SaleRun;
   /** Resident memory of our processes over our sale. */
   readonly memory: readonly ProcessMemory[];
+  /** CPU over our sale, first request → all durable: what bounds it on this machine. */
+  readonly cpu: SaleCpu;
+}
+
+export interface SaleCpu {
+  /** CPU seconds of each of our processes (the load generator's is its core share in `ours`). */
+  readonly perProcessSeconds: Readonly<Record<string, number>>;
+  /** The whole machine: busy share of all its cores over the same time (everything counted). */
+  readonly machineBusyShare: number;
+  readonly cores: number;
 }
 
 /** The compiled image entry every function image runs. */
@@ -211,20 +222,20 @@ export async function benchWholeSale(ctx: WholeSaleContext, options: WholeSaleOp
   writeFileSync(oursUsers, JSON.stringify(tokens));
   log(`  ${thousands(options.users)} users' tokens signed`);
 
-  const { run: ours, memory } = await runOurs(ctx, options, { pressesFile, usersFile: oursUsers });
+  const { run: ours, memory, cpu } = await runOurs(ctx, options, { pressesFile, usersFile: oursUsers });
 
   // The naive server authenticates nothing: the bearer token is the user id.
   const naiveUsers = join(dir, 'sale-users-naive.json');
   writeFileSync(naiveUsers, JSON.stringify(Array.from({ length: options.users }, (_, i) => `Bearer ${userId(i)}`)));
   const naive = await runNaive(ctx, options, { pressesFile, usersFile: naiveUsers });
-  return { options, pinning, ours, naive, memory };
+  return { options, pinning, ours, naive, memory, cpu };
 }
 
 async function runOurs(
   ctx: WholeSaleContext,
   options: WholeSaleOptions,
   files: { readonly pressesFile: string; readonly usersFile: string },
-): Promise<{ run: SaleRun; memory: ProcessMemory[] }> {
+): Promise<{ run: SaleRun; memory: ProcessMemory[]; cpu: SaleCpu }> {
   const { log, profile } = ctx;
   const { redisUrl, mysqlUrl, kafkaBrokers } = ctx.endpoints;
   const redis = createRedis(redisOptionsSchema.parse({ url: redisUrl }), 'bench-sale');
@@ -324,11 +335,15 @@ async function runOurs(
     );
 
     const sampler = new RssSampler(targets);
+    const cpuOf = () => ({ machine: readMachineCpu(), procs: targets.map((t) => readProcCpu(t.pid)) });
+    let cpuBefore = cpuOf();
+    let cpu: SaleCpu | undefined;
     let memory: ProcessMemory[] = [];
     let load: SaleLoadResult;
     let durableAtMs: number;
     try {
       log(`  ours: firing ${thousands(options.attempts)} grabs @${options.connections}…`);
+      cpuBefore = cpuOf();
       load = await fireSale(
         {
           url: grab.url,
@@ -344,6 +359,22 @@ async function runOurs(
         progressLogger('ours', options.attempts, log, () => `  RSS ${sampler.latestLine()}`),
       );
       durableAtMs = await settle(sale, load.grabIds, log);
+      const after = cpuOf();
+      const ticks = (p: { utimeTicks: number; stimeTicks: number }) => p.utimeTicks + p.stimeTicks;
+      cpu = {
+        perProcessSeconds: Object.fromEntries(
+          targets.map((t, i) => [
+            t.name,
+            (ticks(after.procs[i] ?? { utimeTicks: 0, stimeTicks: 0 }) -
+              ticks(cpuBefore.procs[i] ?? { utimeTicks: 0, stimeTicks: 0 })) /
+              clockTicks(),
+          ]),
+        ),
+        machineBusyShare:
+          (after.machine.busyTicks - cpuBefore.machine.busyTicks) /
+          Math.max(1, after.machine.totalTicks - cpuBefore.machine.totalTicks),
+        cores: availableParallelism(),
+      };
     } finally {
       memory = sampler.stop(chartMemoryLimits(REPO_ROOT));
     }
@@ -387,11 +418,13 @@ async function runOurs(
         ` load generator ${Math.round(run.loadgenCpuShare * 100)}% of core ${run.loadgenCores}`,
     );
     log(`  ours invariants: ${line}`);
+    if (cpu !== undefined) log(`  ${describeCpu(cpu, run.totalSeconds)}`);
     for (const m of memory) {
       log(`  memory: ${describeMemory(m)}`);
       if (m.atEnd !== undefined) log(`    ${m.name} after the sale: ${describeHeap(m.atEnd)}`);
     }
-    return { run, memory };
+    if (cpu === undefined) throw new Error('the sale ended without a CPU reading');
+    return { run, memory, cpu };
   } finally {
     for (const p of processes.reverse()) await p.stop().catch(() => undefined);
     await coupons.close().catch(() => undefined);
@@ -474,4 +507,13 @@ async function runNaive(
     await pool.end();
     await naiveServer.process.stop();
   }
+}
+
+/** Where our sale's CPU went, and how close the machine was to full. */
+export function describeCpu(cpu: SaleCpu, seconds: number): string {
+  const parts = Object.entries(cpu.perProcessSeconds).map(([name, s]) => `${name} ${s.toFixed(1)} s`);
+  return (
+    `CPU over our sale (${seconds.toFixed(1)} s, first request → all durable): ${parts.join(', ')}; ` +
+    `the machine's ${cpu.cores} cores ${Math.round(cpu.machineBusyShare * 100)} % busy (load generator, Redis, Kafka and MariaDB included)`
+  );
 }
