@@ -24,7 +24,17 @@ import { REPO_ROOT, type ServerProcess, spawnServer, stateDir, waitFor } from '@
 import { loadManifests } from '@couponkill/manifest';
 import { checkInvariants, shuffle } from '@couponkill/system-tests';
 import { type JwksFixture, TEST_AUDIENCE, TEST_ISSUER } from '@couponkill/testkit';
-import { allowedCores, clockTicks, fireSale, readMachineCpu, readProcCpu, type Pinning, type SaleLoadProgress, type SaleLoadResult, startNode } from './load.js';
+import {
+  allowedCores,
+  clockTicks,
+  fireSale,
+  readMachineCpu,
+  readProcCpu,
+  type Pinning,
+  type SaleLoadProgress,
+  type SaleLoadResult,
+  startNode,
+} from './load.js';
 import {
   chartMemoryLimits,
   describeHeap,
