@@ -66,7 +66,7 @@ export const RUNTIME_MAIN = '/app/shared/runtime/dist/src/main.js';
 /**
  * Node flags of every function's entry point. A young generation of 8 MB semi-spaces from the
  * start (V8 starts at 1 MB and doubles it after scavenges): loading a function's modules
- * allocates some 30 MB, which took 7 scavenges and then 2, about 30 ms less CPU from spawn to
+ * allocates some 30 MB, which took 7 scavenges and then 2, 30–60 ms less CPU from spawn to
  * ready (docs/performance.md). `make bench` starts the host with these flags too.
  */
 export const FUNCTION_NODE_FLAGS: readonly string[] = ['--min-semi-space-size=8'];
