@@ -149,7 +149,7 @@ export function decide(object: SeckillObject, obs: Observations): Decision {
           'Prewarmed',
           'True',
           'Preheated',
-          'stock, rules and instances are ready',
+          'stock preheated, rules published, minimum instances requested',
           iso,
           object.generation,
         ),

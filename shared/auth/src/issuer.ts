@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { SignJWT } from 'jose/jwt/sign';
 import type { Role } from './claims.js';
 import { type KeyRing, SIGNING_ALG } from './keys.js';
 

@@ -1,4 +1,8 @@
-import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+// jose's entry points, not its index: the index loads all of jose (JWE included), 46 modules.
+import type { JWK } from 'jose';
+import { generateKeyPair } from 'jose/key/generate/keypair';
+import { exportJWK } from 'jose/key/export';
+import { importJWK } from 'jose/key/import';
 import { z } from 'zod';
 
 /** Tokens are signed with ECDSA P-256 (ES256): small signatures, fast verification. */

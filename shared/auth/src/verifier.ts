@@ -1,14 +1,10 @@
 import { hash, KeyObject, verify as verifySignature, type webcrypto } from 'node:crypto';
 import { AppError } from '@couponkill/errors';
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  errors,
-  type FlattenedJWSInput,
-  type JSONWebKeySet,
-  type JWSHeaderParameters,
-  type JWTPayload,
-} from 'jose';
+import type { FlattenedJWSInput, JSONWebKeySet, JWSHeaderParameters, JWTPayload } from 'jose';
+// jose's entry points, not its index (which loads all of jose: 46 modules against 9).
+import * as errors from 'jose/errors';
+import { createLocalJWKSet } from 'jose/jwks/local';
+import { createRemoteJWKSet } from 'jose/jwks/remote';
 import { type Caller, callerClaimsSchema } from './claims.js';
 import { SIGNING_ALG } from './keys.js';
 
@@ -54,14 +50,19 @@ const UNAUTHENTICATED = 'The access token is missing, malformed, expired or not 
  * failure is the same 401 to the caller; the reason goes to the log through `cause`.
  */
 export function createVerifier(options: VerifierOptions): Verify {
-  const keys =
-    options.jwks instanceof URL
-      ? createRemoteJWKSet(options.jwks, {
-          cooldownDuration: options.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
-          cacheMaxAge: options.jwksMaxAgeMs ?? JWKS_MAX_AGE_MS,
-          timeoutDuration: JWKS_FETCH_TIMEOUT_MS,
-        })
-      : createLocalJWKSet(options.jwks);
+  const { jwks } = options;
+  // Made at the first verification, not here: a remote key set builds a fetch `Headers` at once,
+  // which loads undici (some 35 ms) on a function's way to ready; it fetches the JWKS only then.
+  let keys: KeySet | undefined;
+  const keySet = (): KeySet =>
+    (keys ??=
+      jwks instanceof URL
+        ? createRemoteJWKSet(jwks, {
+            cooldownDuration: options.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
+            cacheMaxAge: options.jwksMaxAgeMs ?? JWKS_MAX_AGE_MS,
+            timeoutDuration: JWKS_FETCH_TIMEOUT_MS,
+          })
+        : createLocalJWKSet(jwks));
   const cache = new TokenCache(options.cacheSize ?? TOKEN_CACHE_SIZE, options.cacheTtlMs ?? TOKEN_CACHE_TTL_MS);
 
   return async (token) => {
@@ -69,7 +70,7 @@ export function createVerifier(options: VerifierOptions): Verify {
     if (cached !== undefined) return cached;
     let caller: Caller;
     try {
-      const payload = await verifyJwt(token, keys);
+      const payload = await verifyJwt(token, keySet());
       checkRegisteredClaims(payload, options.issuer, options.audience, options.clockToleranceSeconds ?? 5);
       const claims = callerClaimsSchema.parse(payload);
       caller = { userId: claims.sub, roles: claims.roles, tokenId: claims.jti, expiresAt: claims.exp };

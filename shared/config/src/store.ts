@@ -1,9 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { z } from 'zod';
 import { coerceEnvValue } from './env.js';
 import { ConfigError } from './errors.js';
 import { deepFreeze, deepMerge, isPlainObject, leafPaths, type Plain, setPath } from './merge.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The YAML parser (about 70 modules), loaded on the first document parsed rather than at import:
+ * a process without a config file or live documents never loads it.
+ */
+function parseYaml(text: string): unknown {
+  return (require('yaml') as typeof Yaml).parse(text);
+}
 
 /** What a function declares about its configuration. */
 export interface ConfigSpec<S extends z.ZodType> {

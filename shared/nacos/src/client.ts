@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataClient } from 'nacos';
+import type { DataClient } from 'nacos';
 import { TokenHttpClient } from './http-client.js';
 import { NacosToken } from './token.js';
 
@@ -45,7 +45,7 @@ export class NacosConfig {
   readonly #http: TokenHttpClient;
   readonly #errors = new Set<(err: Error) => void>();
 
-  private constructor(options: NacosOptions) {
+  private constructor(options: NacosOptions, Client: typeof DataClient) {
     this.group = options.group ?? 'COUPONKILL';
     const credentials =
       options.username !== undefined && options.username !== '' && options.password !== undefined
@@ -56,7 +56,7 @@ export class NacosConfig {
     // DataClient, not NacosConfigClient: the latter wraps it in cluster-client, which shares one
     // instance per process (the first namespace wins for every later client) and opens a local
     // TCP port for leader election between processes.
-    this.#raw = new DataClient({
+    this.#raw = new Client({
       serverAddr: options.serverAddr,
       namespace: options.namespace ?? '',
       cacheDir: options.cacheDir ?? mkdtempSync(join(tmpdir(), 'couponkill-nacos-')),
@@ -68,9 +68,14 @@ export class NacosConfig {
     });
   }
 
-  /** Connects (logging in when credentials are given) and checks that the server answers. */
+  /**
+   * Connects (logging in when credentials are given) and checks that the server answers. The npm
+   * client (about 200 modules) is loaded here, on the first connection, not when this package is
+   * imported: a function without Nacos never loads it.
+   */
   static async connect(options: NacosOptions): Promise<NacosConfig> {
-    const client = new NacosConfig(options);
+    const { DataClient: Client } = await import('nacos');
+    const client = new NacosConfig(options, Client);
     await client.#token?.get();
     await client.#raw.ready();
     return client;

@@ -1,7 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { getFunction } from '@google-cloud/functions-framework/testing';
+import { recordedHandler } from './registry.js';
+
+// node:http as its CommonJS object, not `import … from 'node:http'`: the ES module facade of a
+// builtin reads every export, and node:http's WebSocket, CloseEvent and MessageEvent getters load
+// undici, some 35 ms at every start for classes the host never uses.
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface HostOptions {
   /** The name the function registered with `ff.http(name, …)` (FUNCTION_TARGET). */
@@ -39,14 +44,22 @@ export async function startHost(options: HostOptions): Promise<Server> {
 
 /**
  * Imports the function's module, which wires it from its configuration (and, with
- * MIGRATE_ON_START, applies its migrations), and returns the registered handler.
+ * MIGRATE_ON_START, applies its migrations), and returns the registered handler: the one
+ * `serveFunction` recorded, or else one the module registered with `ff.http` itself (read through
+ * functions-framework's testing API, loaded only then: it brings Express along).
  */
 export async function loadFunction(options: Pick<HostOptions, 'target' | 'source'>): Promise<Handler> {
   await import(pathToFileURL(resolve(options.source)).href);
-  const fn = getFunction(options.target) as Handler | undefined;
+  const fn = (recordedHandler(options.target) ?? (await registeredWithFramework(options.target))) as
+    Handler | undefined;
   if (fn === undefined)
     throw new Error(`${options.source} registers no function named "${options.target}" (FUNCTION_TARGET)`);
   return fn;
+}
+
+async function registeredWithFramework(target: string): Promise<unknown> {
+  const { getFunction } = await import('@google-cloud/functions-framework/testing');
+  return getFunction(target);
 }
 
 /** Stops accepting connections and waits (bounded) for requests in flight to finish. */

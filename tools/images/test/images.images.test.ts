@@ -87,7 +87,11 @@ describe('function images', () => {
       expect(image.size).toBeLessThanOrEqual(IMAGE_BUDGET_BYTES);
       const { config, created } = configOf(image.digest);
       expect(config.User).toBe('65532:65532');
-      expect(config.Entrypoint).toEqual(['/usr/local/bin/node', '/app/shared/runtime/dist/src/main.js']);
+      expect(config.Entrypoint).toEqual([
+        '/usr/local/bin/node',
+        '--min-semi-space-size=8',
+        '/app/shared/runtime/dist/src/main.js',
+      ]);
       expect(config.Env).toEqual(
         expect.arrayContaining([`FUNCTION_TARGET=${image.fn}`, 'PORT=8080', 'NODE_ENV=production']),
       );

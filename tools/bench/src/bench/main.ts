@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { issueAccessToken } from '@couponkill/auth';
+import { imageTarget } from '@couponkill/images/stage';
 import { createRedis, redisOptionsSchema } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import { serveJwks, TEST_AUDIENCE, TEST_ISSUER } from '@couponkill/testkit';
@@ -224,20 +225,24 @@ try {
     FUNCTION_TARGET: 'grab-coupon',
     FUNCTION_SOURCE: 'functions/grab-coupon/dist/src/index.js',
   };
+  // The Node flags of the image's entry point (between the node binary and the host's main), so
+  // the compiled grab starts here as it starts in a pod; the stock framework gets the same ones.
+  const imageNodeFlags = imageTarget(REPO_ROOT, 'grab-coupon').entrypoint.slice(1, -1);
   const startServer = async (
     name: string,
     args: readonly string[],
     env: Readonly<Record<string, string>>,
     nodeArgs: readonly string[] = [],
   ) => {
+    const compiledGrab = args[0] === HOST_MAIN || args[0]?.includes('functions-framework') === true;
     const server = await startNode({
       profile,
       name,
       args,
-      nodeArgs,
+      nodeArgs: compiledGrab ? [...imageNodeFlags, ...nodeArgs] : nodeArgs,
       ...(pin.server === undefined ? {} : { cpus: pin.server }),
       env,
-      readyPath: args[0] === HOST_MAIN || args[0]?.includes('functions-framework') ? '/health/readiness' : '/',
+      readyPath: compiledGrab ? '/health/readiness' : '/',
       cwd: REPO_ROOT,
     });
     closers.push(() => server.process.stop());
@@ -321,7 +326,9 @@ try {
     }
 
     // P6: spawn → ready of the compiled function process, as a pod starts it.
-    say(`P6: spawn → ready of grab-coupon (compiled, image host), ${SPAWNS} spawns (${elapsed()})`);
+    say(
+      `P6: spawn → ready of grab-coupon (compiled, image host, node ${imageNodeFlags.join(' ')}), ${SPAWNS} spawns (${elapsed()})`,
+    );
     const spawnMs: number[] = [];
     for (let i = 0; i < SPAWNS; i++) {
       const server = await startServer(`spawn-${i}`, [HOST_MAIN], compiled);

@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { issueAccessToken } from '@couponkill/auth';
+import { imageTarget } from '@couponkill/images/stage';
 import { CouponStore, DEFAULT_COUPONS_DATABASE, toSaleSettings } from '@couponkill/coupons';
 import { createPool, withDatabase } from '@couponkill/db';
 import { OrderStore, orderShardingSchema } from '@couponkill/orders';
@@ -277,7 +278,8 @@ async function runOurs(
         profile,
         name,
         args: [HOST_MAIN],
-        nodeArgs: ctx.functionNodeArgs ?? [],
+        // As the function's image starts it, plus the run's experiment flags if any.
+        nodeArgs: [...imageTarget(REPO_ROOT, name).entrypoint.slice(1, -1), ...(ctx.functionNodeArgs ?? [])],
         env: {
           ...env,
           LOG_LEVEL: 'warn',
