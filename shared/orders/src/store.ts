@@ -37,6 +37,15 @@ interface OrderRow extends RowDataPacket {
   created_at: Date;
 }
 
+/**
+ * Ids are stored as ASCII and compared byte for byte (migration 0003): a lookup value with a
+ * character outside printable ASCII names no order, and is answered as such without a query
+ * (MariaDB refuses to compare a non-ASCII value with an ASCII column). Every caller passes
+ * validated ids; this keeps a stray one from becoming an error.
+ */
+const ASCII = /^[ -~]*$/;
+const storable = (...ids: readonly string[]) => ids.every((id) => ASCII.test(id));
+
 /** A new order id: a ULID (time-ordered, 80 random bits). */
 export function newOrderId(): string {
   return newId();
@@ -150,6 +159,7 @@ export class OrderStore {
   }
 
   async get(userId: string, orderId: string): Promise<Order | undefined> {
+    if (!storable(userId, orderId)) return undefined;
     const { pool, table } = this.#locate(userId);
     const [rows] = await pool.query<OrderRow[]>(`SELECT * FROM ${table} WHERE id = ? AND user_id = ?`, [
       orderId,
@@ -163,6 +173,7 @@ export class OrderStore {
     userId: string,
     page: { limit: number; cursor?: string | undefined },
   ): Promise<{ items: Order[]; nextCursor: string | null }> {
+    if (!storable(userId, page.cursor ?? '')) return { items: [], nextCursor: null };
     const { pool, table } = this.#locate(userId);
     const [rows] = await pool.query<OrderRow[]>(
       `SELECT * FROM ${table} WHERE user_id = ? ${page.cursor === undefined ? '' : 'AND id < ?'} ORDER BY id DESC LIMIT ?`,
@@ -177,6 +188,7 @@ export class OrderStore {
    * the row, so concurrent cancels release stock once.
    */
   async transition(userId: string, orderId: string, from: OrderStatus, to: OrderStatus): Promise<boolean> {
+    if (!storable(userId, orderId)) return false;
     const { pool, table } = this.#locate(userId);
     const [result] = await pool.query(`UPDATE ${table} SET status = ? WHERE id = ? AND user_id = ? AND status = ?`, [
       to,
@@ -194,6 +206,7 @@ export class OrderStore {
 
   async countByStatus(couponId: string): Promise<Record<OrderStatus, number>> {
     const counts: Record<OrderStatus, number> = { UNUSED: 0, USED: 0, CANCELLED: 0, EXPIRED: 0 };
+    if (!storable(couponId)) return counts;
     await Promise.all(
       this.#everyTable().map(async ({ pool, table }) => {
         const [rows] = await pool.query<RowDataPacket[]>(
@@ -229,6 +242,7 @@ export class OrderStore {
 
   /** Every order of a coupon (audits and invariant checks; bounded by the coupon's stock). */
   async allForCoupon(couponId: string): Promise<Order[]> {
+    if (!storable(couponId)) return [];
     const parts = await Promise.all(
       this.#everyTable().map(async ({ pool, table }) => {
         const [rows] = await pool.query<OrderRow[]>(`SELECT * FROM ${table} WHERE coupon_id = ?`, [couponId]);

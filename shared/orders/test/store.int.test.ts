@@ -1,12 +1,14 @@
-import { createPool } from '@couponkill/db';
+import { fileURLToPath } from 'node:url';
+import { createPool, loadMigrations, migrateDatabase } from '@couponkill/db';
 import { endpoints, uniqueName } from '@couponkill/testkit';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NewOrder, OrderStore, orderShardingSchema } from '../src/index.js';
+import { locateUser, type NewOrder, OrderStore, orderShardingSchema } from '../src/index.js';
 
 // The order store against real MariaDB, with the migrations as clusters run them.
 const prefix = uniqueName('ck_order_store');
 const sharding = orderShardingSchema.parse({ databases: [{ database: `${prefix}_o0` }], tablesPerDatabase: 2 });
+const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 
 function order(validUntil: Date, overrides: Partial<NewOrder> = {}): NewOrder {
   return {
@@ -83,9 +85,83 @@ describe('OrderStore', () => {
     expect((await store.allForCoupon(couponId)).length).toBe(fresh.length + more.length + 1);
   });
 
+  it('tells user ids apart by case: two users, two orders with the same coupon and seq, neither sees the other', async () => {
+    // Two ids that differ only in case and land in the same table (the shard hash is case-sensitive).
+    const base = uniqueName('CaseUser');
+    const mixed = Array.from({ length: 64 }, (_, i) => `${base}-${i}`).find(
+      (id) => locateUser(id, sharding).table === locateUser(id.toUpperCase(), sharding).table,
+    );
+    if (mixed === undefined) throw new Error('no id pair shares a table');
+    const upper = mixed.toUpperCase();
+    const couponId = ulid();
+    const a = order(new Date('2027-01-01T00:00:00Z'), { userId: mixed, couponId });
+    const b = order(new Date('2027-01-01T00:00:00Z'), { userId: upper, couponId });
+    const written = await store.insertBatch([a, b]);
+    expect(written.size).toBe(2);
+    const idA = written.get(a.grabId) ?? '';
+    const idB = written.get(b.grabId) ?? '';
+    expect((await store.get(mixed, idA))?.userId).toBe(mixed);
+    expect(await store.get(mixed, idB)).toBeUndefined();
+    expect(await store.transition(mixed, idB, 'UNUSED', 'CANCELLED')).toBe(false);
+    expect((await store.listForUser(upper, { limit: 10 })).items.map((o) => o.id)).toEqual([idB]);
+  });
+
+  it('matches ids exactly as stored and answers ids it cannot store as not found', async () => {
+    const o = order(new Date('2027-01-01T00:00:00Z'));
+    const id = (await store.insertBatch([o])).get(o.grabId) ?? '';
+    expect((await store.get(o.userId, id))?.grabId).toBe(o.grabId);
+    expect(await store.get(o.userId, id.toLowerCase())).toBeUndefined();
+    expect((await store.countByStatus(o.couponId.toLowerCase())).UNUSED).toBe(0);
+    expect((await store.countByStatus(o.couponId)).UNUSED).toBe(1);
+    // Not ASCII: no such order, rather than MariaDB's "illegal mix of collations".
+    expect(await store.get('usér', id)).toBeUndefined();
+    expect(await store.listForUser(o.userId, { limit: 10, cursor: 'Ω' })).toEqual({ items: [], nextCursor: null });
+    expect(await store.transition('usér', id, 'UNUSED', 'USED')).toBe(false);
+    expect(await store.allForCoupon('coupön')).toEqual([]);
+    expect((await store.countByStatus('coupön')).UNUSED).toBe(0);
+  });
+
   it('refuses an order it cannot store instead of writing a wrong value', async () => {
     const broken = order(new Date('2030-01-01T00:00:00Z'), { faceValueCents: -1 });
     await expect(store.insertBatch([broken])).rejects.toThrow();
     expect(await store.listForUser(broken.userId, { limit: 10 })).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('converts tables written before migration 0003 and keeps their orders findable', async () => {
+    const old = orderShardingSchema.parse({ databases: [{ database: `${prefix}_old` }], tablesPerDatabase: 2 });
+    const db = old.databases[0]?.database ?? '';
+    const render = (sql: string) => [0, 1].map((n) => sql.replaceAll('{{n}}', String(n))).join('\n');
+    // The schema as it was before 0003, with orders in it.
+    await migrateDatabase(endpoints().mysqlUrl, db, loadMigrations(MIGRATIONS, render).slice(0, 2));
+    const before = OrderStore.open(endpoints().mysqlUrl, old, 2);
+    const orders = Array.from({ length: 12 }, (_, i) =>
+      order(new Date('2027-01-01T00:00:00Z'), { userId: uniqueName(`old${i}`) }),
+    );
+    const written = await before.insertBatch(orders);
+    await before.close();
+
+    await OrderStore.migrate(endpoints().mysqlUrl, old);
+    const server = createPool({ url: endpoints().mysqlUrl, connectionLimit: 1 });
+    try {
+      const [columns] = await server.query(
+        `SELECT table_name AS t, column_name AS c, collation_name AS collation FROM information_schema.columns
+         WHERE table_schema = ? AND column_name IN ('id', 'grab_id', 'user_id', 'coupon_id') ORDER BY t, c`,
+        [db],
+      );
+      expect(columns).toHaveLength(8);
+      for (const column of columns as Array<{ collation: string }>) expect(column.collation).toBe('ascii_bin');
+      const after = OrderStore.open(endpoints().mysqlUrl, old, 2);
+      try {
+        for (const o of orders) expect((await after.get(o.userId, written.get(o.grabId) ?? ''))?.grabId).toBe(o.grabId);
+        // A redelivery still finds the order written before the conversion.
+        const again = await after.insertBatch(orders);
+        for (const o of orders) expect(again.get(o.grabId)).toBe(written.get(o.grabId));
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await server.query(`DROP DATABASE IF EXISTS \`${db}\``);
+      await server.end();
+    }
   });
 });

@@ -67,9 +67,12 @@ export const RUNTIME_MAIN = '/app/shared/runtime/dist/src/main.js';
  * Node flags of every function's entry point. A young generation of 8 MB semi-spaces from the
  * start (V8 starts at 1 MB and doubles it after scavenges): loading a function's modules
  * allocates some 30 MB, which took 7 scavenges and then 2, 30–60 ms less CPU from spawn to
- * ready (docs/performance.md). `make bench` starts the host with these flags too.
+ * ready (docs/performance.md). At most 16 MB: V8 sizes the young generation from the memory it
+ * sees, and on a large node without a cgroup limit it grew to 128 MB per process, which left
+ * create-order 26 % headroom under its 512Mi limit in a whole sale (58 % with the cap, at the
+ * same grab throughput). `make bench` starts the host with these flags too.
  */
-export const FUNCTION_NODE_FLAGS: readonly string[] = ['--min-semi-space-size=8'];
+export const FUNCTION_NODE_FLAGS: readonly string[] = ['--min-semi-space-size=8', '--max-semi-space-size=16'];
 /** The operator's process in a cluster (operator/src/kube/main.ts, compiled). */
 export const OPERATOR_MAIN = '/app/operator/dist/src/kube/main.js';
 

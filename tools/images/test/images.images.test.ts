@@ -90,6 +90,7 @@ describe('function images', () => {
       expect(config.Entrypoint).toEqual([
         '/usr/local/bin/node',
         '--min-semi-space-size=8',
+        '--max-semi-space-size=16',
         '/app/shared/runtime/dist/src/main.js',
       ]);
       expect(config.Env).toEqual(

@@ -79,6 +79,11 @@ export function allowedCores(pid: number): string {
   }
 }
 
+/** utime + stime of a /proc reading, in seconds. */
+export function cpuSeconds(cpu: ProcCpu): number {
+  return (cpu.utimeTicks + cpu.stimeTicks) / clockTicks();
+}
+
 export function readProcCpu(pid: number): ProcCpu {
   return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }

@@ -7,11 +7,22 @@ import {
   orderShardingSchema,
 } from '@couponkill/orders';
 import { ulid as newUlid } from 'ulid';
+import { cpuSeconds, readProcCpu } from './load.js';
 
 export interface WriteRate {
   readonly orders: number;
   readonly seconds: number;
   readonly perSecond: number;
+  /** CPU per order of this process (the client: mysql2, the store, the pools), µs. */
+  readonly clientCpuMicrosPerOrder: number;
+  /** CPU per order of the MariaDB server (/proc/<pid>/stat), µs; undefined without its pid. */
+  readonly serverCpuMicrosPerOrder: number | undefined;
+}
+
+/** One round: the batch side, then the single-row side, into the same tables. */
+export interface OrderRound {
+  readonly batch: WriteRate;
+  readonly singleRow: WriteRate;
 }
 
 /** MariaDB's durability settings, the same for both sides (one server, one configuration). */
@@ -26,8 +37,7 @@ export interface OrderBenchResult {
   readonly batchSize: number;
   readonly concurrentBatches: number;
   readonly singleRowWorkers: number;
-  readonly batch: WriteRate;
-  readonly singleRow: WriteRate;
+  readonly rounds: readonly OrderRound[];
 }
 
 function ordersFor(count: number, users: number): NewOrder[] {
@@ -56,11 +66,24 @@ async function pool(count: number, workers: number, work: (i: number) => Promise
   );
 }
 
-async function timed(orders: number, fn: () => Promise<void>): Promise<WriteRate> {
+async function timed(orders: number, serverPid: number | undefined, fn: () => Promise<void>): Promise<WriteRate> {
+  const serverBefore = serverPid === undefined ? undefined : cpuSeconds(readProcCpu(serverPid));
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   await fn();
   const seconds = (performance.now() - started) / 1000;
-  return { orders, seconds, perSecond: orders / seconds };
+  const client = process.cpuUsage(clientBefore);
+  const serverAfter = serverPid === undefined ? undefined : cpuSeconds(readProcCpu(serverPid));
+  return {
+    orders,
+    seconds,
+    perSecond: orders / seconds,
+    clientCpuMicrosPerOrder: (client.user + client.system) / orders,
+    serverCpuMicrosPerOrder:
+      serverBefore === undefined || serverAfter === undefined
+        ? undefined
+        : ((serverAfter - serverBefore) * 1e6) / orders,
+  };
 }
 
 /**
@@ -68,10 +91,12 @@ async function timed(orders: number, fn: () => Promise<void>): Promise<WriteRate
  * `OrderStore.insertBatch` with batches of `batchSize` (as many batches in flight as connections
  * per database) against one autocommitted single-row INSERT per order through the same pools (as
  * many loops as connections in all), on the same server: the same durability on both sides.
+ * `rounds` rounds of both, each side's CPU per order read for this process and, given its pid, for
+ * the server.
  */
 export async function benchOrders(
   mysqlUrl: string,
-  options: { count: number; batchSize: number; log: (line: string) => void },
+  options: { count: number; batchSize: number; rounds: number; serverPid?: number; log: (line: string) => void },
 ): Promise<OrderBenchResult> {
   const sharding = orderShardingSchema.parse({
     databases: [{ database: 'ckbench_orders_0' }, { database: 'ckbench_orders_1' }],
@@ -118,20 +143,18 @@ export async function benchOrders(
     await writeBatches(ordersFor(options.batchSize * perDatabase, 5000));
     await writeSingle(ordersFor(500, 5000));
 
-    options.log(`orders: ${options.count} with insertBatch (batches of ${options.batchSize})…`);
-    const batchOrders = ordersFor(options.count, 5000);
-    const batch = await timed(batchOrders.length, () => writeBatches(batchOrders));
-    options.log(`orders: ${options.count} one row per transaction…`);
-    const singleOrders = ordersFor(options.count, 5000);
-    const singleRow = await timed(singleOrders.length, () => writeSingle(singleOrders));
-    return {
-      durability,
-      batchSize: options.batchSize,
-      concurrentBatches: perDatabase,
-      singleRowWorkers,
-      batch,
-      singleRow,
-    };
+    const rounds: OrderRound[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      options.log(
+        `orders, round ${round}/${options.rounds}: ${options.count} with insertBatch (batches of ${options.batchSize}), then ${options.count} one row per transaction…`,
+      );
+      const batchOrders = ordersFor(options.count, 5000);
+      const batch = await timed(batchOrders.length, options.serverPid, () => writeBatches(batchOrders));
+      const singleOrders = ordersFor(options.count, 5000);
+      const singleRow = await timed(singleOrders.length, options.serverPid, () => writeSingle(singleOrders));
+      rounds.push({ batch, singleRow });
+    }
+    return { durability, batchSize: options.batchSize, concurrentBatches: perDatabase, singleRowWorkers, rounds };
   } finally {
     await store.close();
   }
