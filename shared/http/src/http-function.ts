@@ -117,7 +117,9 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
     const started = performance.now();
     let refusal: AppError | undefined;
     try {
-      refusal = shortcut?.check(req);
+      // A body that may pass the cap goes the normal way, which stops reading it (413) and closes
+      // the connection; a shortcut's answer would leave node to drain it all.
+      if (shortcut !== undefined && !mayExceed(req, maxBodyBytes)) refusal = shortcut.check(req);
     } catch (err) {
       // A broken shortcut must not cost the request: it goes the normal way.
       baseLog.error({ err }, 'shortcut check failed');
@@ -175,6 +177,13 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
       if (routeLabel !== undefined) record(log, routeLabel, method, res.statusCode, performance.now() - started);
     }
   };
+}
+
+/** Whether the request's body may be larger than `maxBytes`: chunked, or declared larger. */
+function mayExceed(req: HttpRequest, maxBytes: number): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = req.headers['content-length'];
+  return length !== undefined && !(Number(length) <= maxBytes);
 }
 
 /** A 405 that carries its `Allow` header to the error response. */

@@ -92,6 +92,24 @@ describe('shortcut', () => {
     expect(refused[0]).toMatchObject({ code: 'SOLD_OUT', status: 409, requestId: 'r-1' });
   });
 
+  it('leaves a body that may pass the cap to the normal way, which refuses it with 413', async () => {
+    const seen: string[] = [];
+    h = await serve(refusing(seen), { shortcut: shortcut(seen), maxBodyBytes: 16 });
+    const big = await fetch(h.url('/things/gone'), {
+      method: 'POST',
+      headers: { fast: '1', 'content-type': 'application/json' },
+      body: JSON.stringify({ padding: 'x'.repeat(64) }),
+    });
+    expect(big.status).toBe(413);
+    const small = await fetch(h.url('/things/gone'), {
+      method: 'POST',
+      headers: { fast: '1', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(small.status).toBe(409);
+    expect(seen).toEqual(['check /things/gone']);
+  });
+
   it('serves the request the normal way when the check throws', async () => {
     const seen: string[] = [];
     h = await serve(refusing(seen), { shortcut: shortcut(seen) });
