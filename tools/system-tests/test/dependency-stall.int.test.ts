@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { generateSigningKey } from '@couponkill/auth';
 import { CouponStore } from '@couponkill/coupons';
 import { createKafka, ensureTopics, TOPICS } from '@couponkill/events';
@@ -64,11 +65,30 @@ async function until(attempt: () => Promise<Answer>, status: number, ms = 30_000
   }
 }
 
+/**
+ * Whether every thread of `pid` is stopped (state T in /proc/<pid>/task/<tid>/stat). A SIGSTOP
+ * stops a many-threaded server thread by thread, as each one next leaves the kernel: a query that
+ * arrives meanwhile may still be answered.
+ */
+function allThreadsStopped(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).every((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const state = stat.charAt(stat.lastIndexOf(')') + 2); // the field after the command name
+      return state === 'T';
+    });
+  } catch {
+    return false; // not Linux, or a thread ended while we looked: ask again
+  }
+}
+
 /** SIGSTOPs a server for the duration of `during`: it keeps its sockets but answers nothing. */
 async function stalled<T>(server: RunningServer<unknown>, during: () => Promise<T>): Promise<T> {
   const pid = server.process?.pid;
   if (pid === undefined) throw new Error('this server was not started by the test');
   process.kill(pid, 'SIGSTOP');
+  const deadline = Date.now() + 2000;
+  while (!allThreadsStopped(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   try {
     return await during();
   } finally {
