@@ -5,7 +5,7 @@ import type { Metrics } from '@couponkill/metrics';
 import { BODY_METHODS, readJsonBody } from './read-body.js';
 import { requestUrl } from './request-url.js';
 import { compileRoutes, decodeParams, matchRoute } from './router.js';
-import { type LazyLogger, loggerFor, sendError } from './send-error.js';
+import { type LazyLogger, logErrorAnswer, loggerFor, sendError } from './send-error.js';
 import { sendJson } from './send-json.js';
 import { sendCannedError, type Shortcut } from './shortcut.js';
 import type { ContractRoute, RouteAuth } from './contract.js';
@@ -103,10 +103,7 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
     const log = lazyLog(req, requestId);
     try {
       sendCannedError(res, refusal, requestId);
-      loggerFor(log, 'debug')?.debug(
-        { code: refusal.code, status: refusal.status, reason: refusal.message },
-        'request refused',
-      );
+      logErrorAnswer(log, refusal);
     } catch (err) {
       failSafely(res, err, requestId, log);
     }

@@ -1,4 +1,10 @@
-import { DEPENDENCY_RETRY_AFTER_SECONDS, DependencyError, errorBody, toAppError } from '@couponkill/errors';
+import {
+  type AppError,
+  DEPENDENCY_RETRY_AFTER_SECONDS,
+  DependencyError,
+  errorBody,
+  toAppError,
+} from '@couponkill/errors';
 import type { Logger } from '@couponkill/logging';
 import { sendJson } from './send-json.js';
 import type { HeaderValues, HttpResponse } from './types.js';
@@ -28,15 +34,10 @@ export function loggerFor(logger: Logger | LazyLogger, level: 'debug' | 'info' |
 }
 
 /**
- * Answers with the JSON error body for anything thrown. Only an AppError's code and message reach
- * the client; the original error, with its stack, goes to the log for 5xx only. 4xx are the
- * client's doing and, in a sale, very frequent (SOLD_OUT), so they are logged at debug.
- * UNAVAILABLE means a dependency we wait on stalled or failed: not a bug, so a warning, and always
- * with Retry-After, so clients back off instead of hammering a recovering dependency.
+ * Writes the log line of an error answer, at the level its kind deserves (see `sendError`): the
+ * normal path and a function's shortcut log the same answer the same way.
  */
-export function sendError(res: HttpResponse, err: unknown, options: SendErrorOptions): void {
-  const { requestId, logger, headers = {} } = options;
-  const appError = toAppError(err);
+export function logErrorAnswer(logger: Logger | LazyLogger, err: unknown, appError: AppError = toAppError(err)): void {
   if (appError.code === 'UNAVAILABLE' && appError.cause === undefined && !(appError instanceof DependencyError)) {
     // Shed on purpose (a paused sale, a full outbox, a grab the fence settled): no failure to
     // trace, and far too frequent in a stall for a stack per request.
@@ -59,6 +60,19 @@ export function sendError(res: HttpResponse, err: unknown, options: SendErrorOpt
       'request refused',
     );
   }
+}
+
+/**
+ * Answers with the JSON error body for anything thrown. Only an AppError's code and message reach
+ * the client; the original error, with its stack, goes to the log for 5xx only. 4xx are the
+ * client's doing and, in a sale, very frequent (SOLD_OUT), so they are logged at debug.
+ * UNAVAILABLE means a dependency we wait on stalled or failed: not a bug, so a warning, and always
+ * with Retry-After, so clients back off instead of hammering a recovering dependency.
+ */
+export function sendError(res: HttpResponse, err: unknown, options: SendErrorOptions): void {
+  const { requestId, logger, headers = {} } = options;
+  const appError = toAppError(err);
+  logErrorAnswer(logger, err, appError);
 
   if (res.headersSent) {
     // Too late for an error status: cut the connection so the client cannot mistake a truncated

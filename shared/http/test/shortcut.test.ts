@@ -90,6 +90,12 @@ describe('shortcut', () => {
     const refused = h.logs().filter((l) => l['msg'] === 'request refused');
     expect(refused).toHaveLength(2);
     expect(refused[0]).toMatchObject({ code: 'SOLD_OUT', status: 409, requestId: 'r-1' });
+    // A refusal the normal path logs at another level is logged the same way from the shortcut.
+    await answer('/things/busy', { fast: '1' });
+    await answer('/things/busy', {});
+    const shed = h.logs().filter((l) => l['msg'] === 'request shed');
+    expect(shed).toHaveLength(2);
+    expect(shed[0]).toMatchObject({ level: 'info', code: 'UNAVAILABLE', status: 503 });
   });
 
   it('leaves a body that may pass the cap to the normal way, which refuses it with 413', async () => {
