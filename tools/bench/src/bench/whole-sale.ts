@@ -27,7 +27,7 @@ import { checkInvariants, shuffle } from '@couponkill/system-tests';
 import { type JwksFixture, TEST_AUDIENCE, TEST_ISSUER } from '@couponkill/testkit';
 import {
   allowedCores,
-  clockTicks,
+  cpuSeconds,
   fireSale,
   readMachineCpu,
   readProcCpu,
@@ -347,7 +347,7 @@ async function runOurs(
     );
 
     const sampler = new RssSampler(targets);
-    const cpuOf = () => ({ machine: readMachineCpu(), procs: targets.map((t) => readProcCpu(t.pid)) });
+    const cpuOf = () => ({ machine: readMachineCpu(), seconds: targets.map((t) => cpuSeconds(readProcCpu(t.pid))) });
     let cpuBefore = cpuOf();
     let cpu: SaleCpu | undefined;
     let memory: ProcessMemory[] = [];
@@ -372,15 +372,9 @@ async function runOurs(
       );
       durableAtMs = await settle(sale, load.grabIds, log);
       const after = cpuOf();
-      const ticks = (p: { utimeTicks: number; stimeTicks: number }) => p.utimeTicks + p.stimeTicks;
       cpu = {
         perProcessSeconds: Object.fromEntries(
-          targets.map((t, i) => [
-            t.name,
-            (ticks(after.procs[i] ?? { utimeTicks: 0, stimeTicks: 0 }) -
-              ticks(cpuBefore.procs[i] ?? { utimeTicks: 0, stimeTicks: 0 })) /
-              clockTicks(),
-          ]),
+          targets.map((t, i) => [t.name, (after.seconds[i] ?? 0) - (cpuBefore.seconds[i] ?? 0)]),
         ),
         machineBusyShare:
           (after.machine.busyTicks - cpuBefore.machine.busyTicks) /
