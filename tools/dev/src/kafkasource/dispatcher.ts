@@ -2,7 +2,7 @@ import { CloudEvent } from 'cloudevents';
 import { decodeEvent, type EventData, fromKafkaMessage, grabAccepted, toHttp } from '@couponkill/events';
 import type { Logger } from '@couponkill/logging';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { InFlightLimit } from './in-flight.js';
+import pLimit, { type LimitFunction } from 'p-limit';
 
 /**
  * What a Knative KafkaSource does, on one machine: a consumer group reads the topics and POSTs
@@ -56,11 +56,12 @@ export class KafkaSourceDispatcher {
   #consumer: Consumer | undefined;
   #dlq: Producer | undefined;
   #running = false;
-  readonly #slots: InFlightLimit;
+  /** Deliveries on the wire at once (`maxInFlight`); the others wait their turn. */
+  readonly #onTheWire: LimitFunction;
 
   constructor(options: KafkaSourceOptions) {
     this.#o = options;
-    this.#slots = new InFlightLimit(options.maxInFlight);
+    this.#onTheWire = pLimit(options.maxInFlight ?? Number.POSITIVE_INFINITY);
   }
 
   async start(): Promise<void> {
@@ -138,29 +139,40 @@ export class KafkaSourceDispatcher {
         lastError = 'no sink replica is running';
         continue; // like a Knative service scaled to zero: retried with backoff
       }
-      await this.#slots.acquire();
-      try {
-        const response = await fetch(sink, {
-          method: 'POST',
-          headers: request.headers,
-          body: request.body,
-          signal: AbortSignal.timeout(this.#o.requestTimeoutMs ?? 30_000),
-        });
-        const text = await response.text();
-        if (response.ok) {
-          this.stats.delivered += 1;
-          return;
-        }
-        lastError = `HTTP ${response.status} ${text.slice(0, 200)}`;
-        if (response.status < 500 && !RETRYABLE.has(response.status)) break; // final: a 4xx the sink will always answer
-      } catch (err) {
-        lastError = (err as Error).message;
-      } finally {
-        this.#slots.release();
+      const outcome = await this.#onTheWire(() => this.#post(sink, request));
+      if (outcome.ok) {
+        this.stats.delivered += 1;
+        return;
       }
+      lastError = outcome.error;
+      if (outcome.final) break; // a 4xx the sink will always answer
     }
     if (!this.#running) throw new Error('dispatcher stopping; the record stays uncommitted');
     await this.#deadLetter(topic, partition, message, lastError);
+  }
+
+  /** One POST of a record to the sink: delivered, or why not and whether a retry could help. */
+  async #post(
+    sink: string,
+    request: { readonly headers: Record<string, string>; readonly body: string },
+  ): Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string; readonly final: boolean }> {
+    try {
+      const response = await fetch(sink, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+        signal: AbortSignal.timeout(this.#o.requestTimeoutMs ?? 30_000),
+      });
+      const text = await response.text();
+      if (response.ok) return { ok: true };
+      return {
+        ok: false,
+        error: `HTTP ${response.status} ${text.slice(0, 200)}`,
+        final: response.status < 500 && !RETRYABLE.has(response.status),
+      };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message, final: false };
+    }
   }
 
   async #deadLetter(topic: string, partition: number, message: KafkaMessage, error: string): Promise<void> {
