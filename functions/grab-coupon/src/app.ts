@@ -25,6 +25,7 @@ export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConf
     recordTtlMs: settings.grabRecordTtlSeconds * 1000,
     grabDeadlineMs: settings.grabDeadlineMs,
     outboxCap: settings.outboxCap,
+    grabBatchMax: settings.grabBatchMax,
   });
   const verify = verifierFrom(settings.auth);
   // Not a readiness check: without Nacos the function serves on the file's (or embedded) rules.

@@ -31,6 +31,12 @@ export const grabCouponConfigSchema = z.object({
    * waits during a Redis stall.
    */
   grabDeadlineMs: z.number().int().min(500).max(60_000).default(5000),
+  /**
+   * Most grabs of one coupon sent to Redis in one script run. Grabs made in the same turn of the
+   * event loop go together, so under a flood each costs a fraction of a round trip; 1 sends each
+   * on its own.
+   */
+  grabBatchMax: z.number().int().min(1).max(512).default(64),
   /** Unpublished intents one coupon's outbox may hold; past it grabs get 503 before taking stock. */
   outboxCap: z.number().int().min(1000).default(1_000_000),
 });
@@ -44,5 +50,6 @@ export const loadGrabCouponConfig = configLoader('grab-coupon', grabCouponConfig
   TRUSTED_PROXY_HOPS: 'trustedProxyHops',
   SOLD_OUT_MARK_MS: 'soldOutMarkMs',
   GRAB_DEADLINE_MS: 'grabDeadlineMs',
+  GRAB_BATCH_MAX: 'grabBatchMax',
   OUTBOX_CAP: 'outboxCap',
 });

@@ -9,21 +9,28 @@ import { TOKEN_BUCKET_LUA } from '@couponkill/redis';
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
- * The grab: checks and takes in one atomic step, at most once per grab id.
- * KEYS: meta, stock, holders, seqs, outbox, grab record,
- *       flow buckets of the coupon, of this user on it, of this client address on it, queued count
- * ARGV: userId, grabId, attempt id, deadline (Redis clock, epoch ms; 0 = none), outbox cap,
- *       traceparent ('' = none), then rate per second and burst of each of the three buckets
- *       (rate 0 = no rule)
- * Returns { outcome, a, b, c } — OK and EXISTING: seq, acceptedAt, stockLeft (-1 for EXISTING);
- * NOT_STARTED: ms until start; RATE_LIMITED: ms until the coupon's, the user's, the address's
- * bucket has a token (0 = has one); PAUSED: ms until the pause ends.
+ * The grab, for a batch of grabs of one coupon sent together (one tick's grabs on one instance):
+ * for each, in order, checks and takes in one atomic step, at most once per grab id. One batch is
+ * one round trip and one script run however many grabs it holds, so a hot coupon costs Redis and
+ * the instance a fraction of a command per grab.
+ * KEYS: meta, stock, holders, seqs, outbox, flow bucket of the coupon, queued count, then for each
+ *       grab its record and, when any flow rule applies (ARGV 4–9 not all 0), its user's and its
+ *       client address's flow buckets on this coupon
+ * ARGV: attempt id, deadline (Redis clock, epoch ms; 0 = none), outbox cap, then rate per second
+ *       and burst of the coupon's, a user's and an address's bucket (rate 0 = no rule), then for
+ *       each grab: userId, grabId, traceparent ('' = none)
+ * Returns four values per grab, in order: { outcome, a, b, c } — OK and EXISTING: seq,
+ * acceptedAt, stockLeft (-1 for EXISTING); NOT_STARTED: ms until start; RATE_LIMITED: ms until
+ * the coupon's, the user's, the address's bucket has a token (0 = has one); PAUSED: ms until the
+ * pause ends.
  *
  * A grab id that already has a record is answered from it (EXISTING) and takes nothing: a retry
- * with the same Idempotency-Key, or a command the client sent twice, never takes a second unit.
- * A record voided by FENCE for this very attempt (its caller has answered "nothing was taken")
- * turns the late command away (VOIDED); a voided record of another attempt is a retry's to take.
- * Past its deadline the command does nothing (EXPIRED): the caller has stopped waiting for it.
+ * with the same Idempotency-Key, or a command the client sent twice, never takes a second unit
+ * (also when both are in one batch: the first one's record is written before the second is
+ * looked at). A record voided by FENCE for this very attempt (its caller has answered "nothing
+ * was taken") turns the late command away (VOIDED); a voided record of another attempt is a
+ * retry's to take. Past its deadline the batch does nothing (EXPIRED): the caller has stopped
+ * waiting for it.
  *
  * Flow control sits after the checks that write nothing (unknown, inactive, outside the window)
  * and before the per-user limit and the stock: a rate-limited grab takes nothing and writes
@@ -32,73 +39,110 @@ const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + m
  * trimmed, so an accepted intent is never dropped.
  */
 export const GRAB = {
-  keys: 10,
+  keys: 'variable',
   lua: `
 ${TOKEN_BUCKET_LUA}
 ${NOW}
-local meta_key, stock_key, holders_key, seqs_key, outbox_key, record_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local queued_key = KEYS[10]
-local user_id, grab_id, attempt_id, outbox_cap, traceparent = ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6]
--- The three buckets, in the order of a RATE_LIMITED reply: the coupon's, this user's, this address's.
-local bucket_keys = {KEYS[7], KEYS[8], KEYS[9]}
-local bucket_rates = {ARGV[7], ARGV[9], ARGV[11]}
-local bucket_bursts = {ARGV[8], ARGV[10], ARGV[12]}
-local deadline = tonumber(ARGV[4])
-if deadline > 0 and now > deadline then return {'EXPIRED', 0, 0, 0} end
-local record = redis.call('HMGET', record_key, 'status', 'userId', 'seq', 'acceptedAt')
-if record[1] then
-  if record[2] ~= user_id then return {'NOT_FOUND', 0, 0, 0} end
-  if record[1] ~= 'VOID' then return {'EXISTING', tonumber(record[3]), tonumber(record[4]), -1} end
-  if redis.call('HEXISTS', record_key, 'void:' .. attempt_id) == 1 then return {'VOIDED', 0, 0, 0} end
+local meta_key, stock_key, holders_key, seqs_key, outbox_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local coupon_bucket_key, queued_key = KEYS[6], KEYS[7]
+local attempt_id, deadline, outbox_cap = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+-- The three buckets, in the order of a RATE_LIMITED reply: the coupon's, the user's, the address's.
+local rates = {tonumber(ARGV[4]), tonumber(ARGV[6]), tonumber(ARGV[8])}
+local bursts = {tonumber(ARGV[5]), tonumber(ARGV[7]), tonumber(ARGV[9])}
+local flow_on = rates[1] > 0 or rates[2] > 0 or rates[3] > 0
+local key_stride = flow_on and 3 or 1
+local count = (#ARGV - 9) / 3
+local out = {}
+local function answer(outcome, a, b, c)
+  local n = #out
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = outcome, a, b, c
 end
+if deadline > 0 and now > deadline then
+  for _ = 1, count do answer('EXPIRED', 0, 0, 0) end
+  return out
+end
+-- What the sale's state says about every grab of the batch, read once.
 local meta = redis.call('HMGET', meta_key, 'status', 'limit', 'start_ms', 'end_ms', 'paused_until')
-if not meta[1] then return {'NOT_FOUND', 0, 0, 0} end
-if meta[1] ~= 'active' then return {'INACTIVE', 0, 0, 0} end
-local paused_until = tonumber(meta[5] or '0')
-if paused_until > now then return {'PAUSED', paused_until - now, 0, 0} end
-local start_ms, end_ms = tonumber(meta[3]), tonumber(meta[4])
-if start_ms > 0 and now < start_ms then return {'NOT_STARTED', start_ms - now, 0, 0} end
-if end_ms > 0 and now >= end_ms then return {'ENDED', 0, 0, 0} end
-if bucket_rates[1] ~= '0' or bucket_rates[2] ~= '0' or bucket_rates[3] ~= '0' then
-  local fnow = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-  local waits, tats, limited = {0, 0, 0}, {}, false
-  for i = 1, 3 do
-    local rate = tonumber(bucket_rates[i])
-    if rate > 0 then
-      local wait, tat = bucket_wait(bucket_keys[i], fnow, rate, tonumber(bucket_bursts[i]))
-      if wait > 0 then
-        waits[i] = math.ceil(wait)
-        limited = true
+local closed, closed_a = false, 0
+if not meta[1] then closed = 'NOT_FOUND'
+elseif meta[1] ~= 'active' then closed = 'INACTIVE'
+else
+  local paused_until = tonumber(meta[5] or '0')
+  local start_ms, end_ms = tonumber(meta[3]), tonumber(meta[4])
+  if paused_until > now then closed, closed_a = 'PAUSED', paused_until - now
+  elseif start_ms > 0 and now < start_ms then closed, closed_a = 'NOT_STARTED', start_ms - now
+  elseif end_ms > 0 and now >= end_ms then closed = 'ENDED' end
+end
+local limit = tonumber(meta[2] or '0')
+local fnow = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local stock, backlog = nil, nil
+local taken = 0
+for i = 1, count do
+  local key_at, arg_at = 7 + (i - 1) * key_stride, 9 + (i - 1) * 3
+  local record_key = KEYS[key_at + 1]
+  local user_id, grab_id, traceparent = ARGV[arg_at + 1], ARGV[arg_at + 2], ARGV[arg_at + 3]
+  local record = redis.call('HMGET', record_key, 'status', 'userId', 'seq', 'acceptedAt')
+  local settled = false
+  if record[1] then
+    if record[2] ~= user_id then answer('NOT_FOUND', 0, 0, 0); settled = true
+    elseif record[1] ~= 'VOID' then answer('EXISTING', tonumber(record[3]), tonumber(record[4]), -1); settled = true
+    elseif redis.call('HEXISTS', record_key, 'void:' .. attempt_id) == 1 then answer('VOIDED', 0, 0, 0); settled = true end
+  end
+  if not settled and closed then answer(closed, closed_a, 0, 0); settled = true end
+  if not settled and flow_on then
+    local bucket_keys = {coupon_bucket_key, KEYS[key_at + 2], KEYS[key_at + 3]}
+    local waits, tats, limited = {0, 0, 0}, {}, false
+    for b = 1, 3 do
+      if rates[b] > 0 then
+        local wait, tat = bucket_wait(bucket_keys[b], fnow, rates[b], bursts[b])
+        if wait > 0 then
+          waits[b] = math.ceil(wait)
+          limited = true
+        end
+        tats[b] = tat
       end
-      tats[i] = tat
+    end
+    if limited then
+      answer('RATE_LIMITED', waits[1], waits[2], waits[3]); settled = true
+    else
+      for b = 1, 3 do
+        if tats[b] then bucket_take(bucket_keys[b], fnow, rates[b], tats[b]) end
+      end
     end
   end
-  if limited then return {'RATE_LIMITED', waits[1], waits[2], waits[3]} end
-  for i = 1, 3 do
-    if tats[i] then bucket_take(bucket_keys[i], fnow, tonumber(bucket_rates[i]), tats[i]) end
+  if not settled then
+    local held = tonumber(redis.call('HGET', holders_key, user_id) or '0')
+    if stock == nil then stock = tonumber(redis.call('GET', stock_key) or '0') end
+    if held >= limit then answer('LIMIT_REACHED', 0, 0, 0)
+    elseif stock <= 0 then answer('SOLD_OUT', 0, 0, 0)
+    else
+      if backlog == nil then backlog = redis.call('XLEN', outbox_key) end
+      if backlog >= outbox_cap then answer('BACKLOGGED', 0, 0, 0)
+      else
+        stock, backlog, taken = stock - 1, backlog + 1, taken + 1
+        redis.call('HINCRBY', holders_key, user_id, 1)
+        local seq = redis.call('HINCRBY', seqs_key, user_id, 1)
+        if traceparent ~= '' then
+          redis.call('XADD', outbox_key, '*', 'grabId', grab_id, 'userId', user_id, 'seq', seq, 'acceptedAt', now, 'traceparent', traceparent)
+        else
+          redis.call('XADD', outbox_key, '*', 'grabId', grab_id, 'userId', user_id, 'seq', seq, 'acceptedAt', now)
+        end
+        -- No expiry while QUEUED: the record is what the order worker, a cancel and an audit find
+        -- the grab by; it gets one once settled.
+        redis.call('HSET', record_key, 'userId', user_id, 'status', 'QUEUED', 'seq', seq, 'acceptedAt', now)
+        redis.call('PERSIST', record_key)
+        answer('OK', seq, now, stock)
+      end
+    end
   end
 end
-local held = tonumber(redis.call('HGET', holders_key, user_id) or '0')
-if held >= tonumber(meta[2]) then return {'LIMIT_REACHED', 0, 0, 0} end
-local stock = tonumber(redis.call('GET', stock_key) or '0')
-if stock <= 0 then return {'SOLD_OUT', 0, 0, 0} end
-if redis.call('XLEN', outbox_key) >= tonumber(outbox_cap) then return {'BACKLOGGED', 0, 0, 0} end
-redis.call('DECR', stock_key)
-redis.call('HINCRBY', holders_key, user_id, 1)
-redis.call('INCR', queued_key)
-redis.call('HINCRBY', meta_key, 'ver', 1)
-local seq = redis.call('HINCRBY', seqs_key, user_id, 1)
-if traceparent ~= '' then
-  redis.call('XADD', outbox_key, '*', 'grabId', grab_id, 'userId', user_id, 'seq', seq, 'acceptedAt', now, 'traceparent', traceparent)
-else
-  redis.call('XADD', outbox_key, '*', 'grabId', grab_id, 'userId', user_id, 'seq', seq, 'acceptedAt', now)
+if taken > 0 then
+  redis.call('DECRBY', stock_key, taken)
+  redis.call('INCRBY', queued_key, taken)
+  redis.call('HINCRBY', meta_key, 'ver', taken)
 end
--- No expiry while QUEUED: the record is what the order worker, a cancel and an audit find
--- the grab by; it gets one once settled.
-redis.call('HSET', record_key, 'userId', user_id, 'status', 'QUEUED', 'seq', seq, 'acceptedAt', now)
-redis.call('PERSIST', record_key)
-return {'OK', seq, now, stock - 1}`,
-};
+return out`,
+} as const;
 
 export const FENCE = {
   keys: 1,
