@@ -128,6 +128,8 @@ interface Round {
   readonly hello: LoadResult;
   readonly grab: LoadResult;
   readonly soldOut: LoadResult;
+  /** The sold-out answer's bytes written by bare node:http (hello-server.ts with ANSWER). */
+  readonly soldOutBytes: LoadResult;
   readonly grab500: LoadResult;
   readonly flow500: LoadResult;
   readonly open: LoadResult;
@@ -271,7 +273,13 @@ try {
     const hello = await startServer('hello', ['tools/bench/src/bench/hello-server.ts'], {});
     const grab = await startServer('grab', [HOST_MAIN], compiled);
     const flowGrab = await startServer('grab-flow', [HOST_MAIN], { ...compiled, FLOW_RULES_FILE: rulesFile });
-    for (const server of [hello, grab, flowGrab])
+    // The sold-out answer as the grab gives it (the second one, from the shortcut), replayed by
+    // bare node:http: what its bytes alone cost, the ceiling of P2.
+    const answer = await recordAnswer(`${grab.url}/api/v1/coupons/${soldOut}/grab`, tokens[0] ?? '');
+    const soldOutBytes = await startServer('sold-out bytes', ['tools/bench/src/bench/hello-server.ts'], {
+      ANSWER: JSON.stringify(answer),
+    });
+    for (const server of [hello, grab, flowGrab, soldOutBytes])
       say(`  ${server.process.name}: pid ${server.process.pid}, cores ${allowedCores(server.process.pid)}`);
 
     const rounds: Round[] = [];
@@ -283,6 +291,10 @@ try {
       if (r === 1) say(`  (load generator on cores ${helloRun.loadgenCores}, server on cores ${helloRun.serverCores})`);
       const grabRun = await run(`grab @${CONNECTIONS}`, grab, { connections: CONNECTIONS, ...grabJob(inStock) });
       const soldRun = await run(`sold-out @${CONNECTIONS}`, grab, { connections: CONNECTIONS, ...grabJob(soldOut) });
+      const soldBytesRun = await run(`sold-out's bytes, bare @${CONNECTIONS}`, soldOutBytes, {
+        connections: CONNECTIONS,
+        ...grabJob(soldOut),
+      });
       const grab500 = await run(`grab @${GRAB_CONNECTIONS}`, grab, {
         connections: GRAB_CONNECTIONS,
         ...grabJob(inStock),
@@ -304,9 +316,18 @@ try {
         overallRate: rate,
         ...grabJob(inStock),
       });
-      rounds.push({ hello: helloRun, grab: grabRun, soldOut: soldRun, grab500, flow500, open, helloOpen });
+      rounds.push({
+        hello: helloRun,
+        grab: grabRun,
+        soldOut: soldRun,
+        soldOutBytes: soldBytesRun,
+        grab500,
+        flow500,
+        open,
+        helloOpen,
+      });
     }
-    for (const server of [hello, grab, flowGrab]) await server.process.stop();
+    for (const server of [hello, grab, flowGrab, soldOutBytes]) await server.process.stop();
 
     // CPU profiles of a grab server and a sold-out server, one run each, outside the rounds (the
     // profiler's own cost stays out of the figures). Written when the server exits on SIGTERM.
@@ -355,13 +376,14 @@ try {
       if (host !== undefined && ff !== undefined) framework = { host, ff };
     }
 
-    // 3c. Redis's own time per grab script, with and without the flow buckets.
+    // 3c. Redis's own time per grab: with and without the flow buckets, alone and in batches.
     say(
-      `Redis time per grab script (INFO commandstats): no flow rules vs coupon + user + address buckets (${elapsed()})`,
+      `Redis time per grab (INFO commandstats): one per script run, without and with coupon + user + address buckets, and in batches (${elapsed()})`,
     );
-    const scriptCost = await benchScriptCost(redis, sale, 30_000);
+    const scriptCost = await benchScriptCost(redis, 30_000);
     say(
-      `  grab script ${scriptCost.plain.usecPerGrab.toFixed(1)} µs without rules, ${scriptCost.flow.usecPerGrab.toFixed(1)} µs with three buckets (median of 3 × ${scriptCost.flow.calls} calls)`,
+      `  one grab per run: ${scriptCost.plain.usecPerGrab.toFixed(1)} µs without rules, ${scriptCost.flow.usecPerGrab.toFixed(1)} µs with three buckets; ` +
+        `batched: ${scriptCost.batched.usecPerGrab.toFixed(1)} µs (${scriptCost.batched.grabs} grabs in ${scriptCost.batched.calls} runs; medians of 3)`,
     );
 
     // 4. What a grab costs when Redis answers only once it is on disk.
@@ -467,6 +489,13 @@ try {
         samples: each((r) => ({ value: r.soldOut.requestsPerSecond, baseline: r.hello.requestsPerSecond })),
       },
       {
+        name: `sold-out's answer by bare node:http @${CONNECTIONS}`,
+        unit: 'req/s',
+        baselineName: helloName,
+        goal: { kind: 'none' },
+        samples: each((r) => ({ value: r.soldOutBytes.requestsPerSecond, baseline: r.hello.requestsPerSecond })),
+      },
+      {
         name: `grab server CPU per request @${CONNECTIONS}`,
         unit: 'µs',
         baselineName: helloName,
@@ -499,6 +528,13 @@ try {
         baselineName: 'no flow rules',
         goal: { kind: 'none' },
         samples: [{ value: scriptCost.flow.usecPerGrab, baseline: scriptCost.plain.usecPerGrab }],
+      },
+      {
+        name: 'Redis µs per grab, batched (100 at once)',
+        unit: 'µs',
+        baselineName: 'one grab per script run',
+        goal: { kind: 'none' },
+        samples: [{ value: scriptCost.batched.usecPerGrab, baseline: scriptCost.plain.usecPerGrab }],
       },
       {
         name: 'grabs/s, appendfsync always',
@@ -676,3 +712,19 @@ try {
   await cleanup();
 }
 process.exit(exitCode);
+
+/**
+ * Status, headers and body of the answer a grab request gets (the second of two, so a sold-out
+ * coupon's is the shortcut's), without the headers node:http adds to every answer.
+ */
+async function recordAnswer(url: string, authorization: string) {
+  const ask = () => fetch(url, { method: 'POST', headers: { authorization } });
+  await (await ask()).arrayBuffer();
+  const answer = await ask();
+  const body = await answer.text();
+  const requestId = answer.headers.get('x-request-id') ?? '';
+  if (requestId === '' || !body.includes(requestId)) throw new Error(`unexpected answer ${answer.status}: ${body}`);
+  const perConnection = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+  const headers = [...answer.headers].filter(([name]) => !perConnection.has(name));
+  return { status: answer.status, headers, body, requestId };
+}

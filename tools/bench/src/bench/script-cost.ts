@@ -1,30 +1,34 @@
 import type { RedisClient } from '@couponkill/redis';
-import type { GrabFlow, Sale } from '@couponkill/sale';
+import { type GrabFlow, Sale } from '@couponkill/sale';
 import { ulid } from 'ulid';
 
 export interface ScriptCost {
-  /** Redis CPU per grab script (INFO commandstats), µs. */
+  /** Redis CPU per grab (INFO commandstats: the grab script's time over the grabs it decided), µs. */
   readonly usecPerGrab: number;
+  /** Grabs decided, and the script runs that decided them. */
+  readonly grabs: number;
   readonly calls: number;
 }
 
 /**
- * Redis's own time per grab script, with and without flow buckets, from `INFO commandstats`:
- * the cost the buckets add where it matters (the shard of a hot coupon), free of the load
+ * Redis's own time per grab, from `INFO commandstats`: one grab per script run without and with
+ * flow buckets (what the buckets add), and grabs in batches as the grab function sends them under
+ * load (what batching saves), where it matters (the shard of a hot coupon), free of the load
  * generator's and the HTTP server's noise. Nothing else may run EVALSHA on this Redis meanwhile.
  */
 export async function benchScriptCost(
   redis: RedisClient,
-  sale: Sale,
   grabs: number,
-): Promise<{ readonly plain: ScriptCost; readonly flow: ScriptCost }> {
+): Promise<{ readonly plain: ScriptCost; readonly flow: ScriptCost; readonly batched: ScriptCost }> {
+  const single = new Sale(redis, { grabBatchMax: 1 });
+  const batching = new Sale(redis);
   const everyBucket = (i: number): GrabFlow => ({
     clientIp: `10.0.${(i >> 8) & 255}.${i & 255}`,
     coupon: { ratePerSecond: 1_000_000, burst: 1_000_000 },
     user: { ratePerSecond: 1000, burst: 1000 },
     ip: { ratePerSecond: 1_000_000, burst: 1_000_000 },
   });
-  const measure = async (flow: (i: number) => GrabFlow | undefined): Promise<ScriptCost> => {
+  const measure = async (sale: Sale, flow: (i: number) => GrabFlow | undefined): Promise<ScriptCost> => {
     const couponId = ulid();
     await sale.preheat(
       couponId,
@@ -50,16 +54,18 @@ export async function benchScriptCost(
     await run(2000, grabs);
     const after = await evalshaStats(redis);
     const calls = after.calls - before.calls;
-    return { calls, usecPerGrab: (after.usec - before.usec) / calls };
+    return { grabs, calls, usecPerGrab: (after.usec - before.usec) / grabs };
   };
   // Alternated, so a neighbour's burst of load does not land on one side only.
   const plain: ScriptCost[] = [];
   const flow: ScriptCost[] = [];
+  const batched: ScriptCost[] = [];
   for (let round = 0; round < 3; round++) {
-    plain.push(await measure(() => undefined));
-    flow.push(await measure(everyBucket));
+    plain.push(await measure(single, () => undefined));
+    flow.push(await measure(single, everyBucket));
+    batched.push(await measure(batching, () => undefined));
   }
-  return { plain: median(plain), flow: median(flow) };
+  return { plain: median(plain), flow: median(flow), batched: median(batched) };
 }
 
 async function evalshaStats(redis: RedisClient): Promise<{ calls: number; usec: number }> {
