@@ -44,17 +44,29 @@ const clients = await connectRuntimeClients(servers.endpoints);
 const functions: FunctionProcess[] = [];
 const stopFirst: Array<() => Promise<void>> = [];
 
-async function shutdown(signal: string): Promise<void> {
-  say(`\n${signal}: stopping…`);
+let stopping = false;
+async function shutdown(reason: string, exitCode = 0): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say(`\n${reason}: stopping…`);
   for (const stop of stopFirst) await stop().catch(() => undefined);
   await Promise.all(functions.map((fn) => fn.process.stop()));
   await clients.close();
   await servers.stop();
   say('stopped.');
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
+// A failure of the start (this module's top-level await lands here) stops everything it started.
+// While stopping, the start fails because what it needs is going away (Ctrl-C during the demo
+// data's seeding): that is no news.
+process.on('uncaughtException', (err) => {
+  if (stopping) return;
+  say(`make dev could not start: ${err instanceof Error ? err.message : String(err)}`);
+  log.debug({ err }, 'start failed');
+  void shutdown('start failed', 1);
+});
 
 // Signing keys live with the dev state, so tokens stay valid across restarts of `make dev`.
 const keysFile = join(stateDir(PROFILE), 'auth-signing-keys.json');
