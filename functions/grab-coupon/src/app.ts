@@ -7,7 +7,7 @@ import { nacosOptionsFrom } from '@couponkill/nacos';
 import { assertNoEviction, createRedis } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
 import type { grabCouponConfigSchema } from './config.js';
-import { grabRoutes, soldOutShortcut } from './handlers.js';
+import { directGrab, type GrabDeps, grabRoutes, soldOutShortcut } from './handlers.js';
 import { SoldOutMarks } from './sold-out.js';
 
 export const FUNCTION_NAME = 'grab-coupon';
@@ -38,16 +38,18 @@ export async function createGrabCoupon(config: ConfigStore<typeof grabCouponConf
   });
   checkDependencies(health, { redis });
   const soldOut = new SoldOutMarks(settings.soldOutMarkMs);
+  const deps: GrabDeps = {
+    verify,
+    sale,
+    soldOut,
+    flow: new FlowGate({ rules, redis, metrics }),
+    trustedProxyHops: settings.trustedProxyHops,
+  };
   const handler = kit.handler({
     authorize: routeGuard(verify),
     shortcut: soldOutShortcut(soldOut),
-    routes: grabRoutes({
-      verify,
-      sale,
-      soldOut,
-      flow: new FlowGate({ rules, redis, metrics }),
-      trustedProxyHops: settings.trustedProxyHops,
-    }),
+    direct: directGrab(deps),
+    routes: grabRoutes(deps),
     maxBodyBytes: MAX_BODY_BYTES,
   });
   return { handler, close: closeAll(rules, redis) };

@@ -1,7 +1,16 @@
-import { authenticate, bearerToken, type Verify } from '@couponkill/auth';
+import { authenticate, bearerToken, type Caller, type Verify } from '@couponkill/auth';
 import { AppError } from '@couponkill/errors';
 import type { FlowGate } from '@couponkill/flow';
-import { clientIp, implement, type Route, type Shortcut } from '@couponkill/http';
+import {
+  clientIp,
+  type DirectRoute,
+  type HttpRequest,
+  implement,
+  parseWith,
+  type Route,
+  type RouteReply,
+  type Shortcut,
+} from '@couponkill/http';
 import { type GrabRefusal, isCouponId, type Sale } from '@couponkill/sale';
 import { grabContract } from './contract.js';
 import type { SoldOutMarks } from './sold-out.js';
@@ -60,52 +69,64 @@ function rateLimited(retryAfterMs: number): AppError {
 
 export function grabRoutes(deps: GrabDeps): Route[] {
   return [
-    implement(grabContract, async ({ req, params, headers }) => {
-      // The cheapest shedding first: an instance at its cap answers before any Redis work.
-      if (!deps.flow.enter()) throw rateLimited(AT_CAP_RETRY_MS);
-      try {
-        const caller = await authenticate(deps.verify, req.headers);
-        const couponId = params.id;
-        if (!isCouponId(couponId)) throw REFUSALS.NOT_FOUND;
-        if (deps.soldOut.isSoldOut(couponId)) throw REFUSALS.SOLD_OUT;
-        const { traceparent } = headers;
-        const idempotencyKey = headers['idempotency-key'];
-        const ip = clientIp(req.headers, req.socket.remoteAddress, deps.trustedProxyHops);
-        const outcome = await deps.flow.grab({ couponId, userId: caller.userId, ip }, (flow) =>
-          deps.sale.grab(
-            couponId,
-            caller.userId,
-            typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : '',
-            flow,
-            idempotencyKey,
-          ),
-        );
-        if (outcome.ok) {
-          return {
-            status: 202,
-            body: { grabId: outcome.grabId, status: 'QUEUED', couponId, seq: outcome.seq },
-            headers: { location: `/api/v1/grabs/${outcome.grabId}` },
-          };
-        }
-        if (outcome.refusal === 'RATE_LIMITED') throw rateLimited(outcome.retryAfterMs);
-        if (outcome.refusal === 'UNAVAILABLE') throw outcome.nothingTaken ? NOTHING_TAKEN : OUTCOME_UNKNOWN;
-        if (outcome.refusal === 'NOT_STARTED') {
-          throw new AppError('NOT_STARTED', 'The sale of this coupon has not started yet.', {
-            retryAfterSeconds: Math.max(1, Math.ceil((outcome.retryInMs ?? 1000) / 1000)),
-          });
-        }
-        if (outcome.refusal === 'PAUSED') {
-          throw new AppError('UNAVAILABLE', 'The sale of this coupon is paused for a moment; nothing was taken.', {
-            retryAfterSeconds: Math.max(1, Math.ceil((outcome.retryInMs ?? 1000) / 1000)),
-          });
-        }
-        if (outcome.refusal === 'SOLD_OUT') deps.soldOut.mark(couponId);
-        throw REFUSALS[outcome.refusal];
-      } finally {
-        deps.flow.leave();
-      }
-    }),
+    implement(grabContract, async ({ req, params, headers }) =>
+      // Already verified by the route guard: this is its cached answer.
+      grab(deps, req, await authenticate(deps.verify, req.headers), params.id, headers),
+    ),
   ];
+}
+
+type GrabHeaders = { readonly 'idempotency-key'?: string | undefined; readonly traceparent?: string | undefined };
+
+/** One grab of `couponId` by `caller` (verified): the route's handler, on either path. */
+async function grab(
+  deps: GrabDeps,
+  req: HttpRequest,
+  caller: Caller,
+  couponId: string,
+  headers: GrabHeaders,
+): Promise<RouteReply> {
+  // The cheapest shedding first: an instance at its cap answers before any Redis work.
+  if (!deps.flow.enter()) throw rateLimited(AT_CAP_RETRY_MS);
+  try {
+    if (!isCouponId(couponId)) throw REFUSALS.NOT_FOUND;
+    if (deps.soldOut.isSoldOut(couponId)) throw REFUSALS.SOLD_OUT;
+    const { traceparent } = headers;
+    const idempotencyKey = headers['idempotency-key'];
+    const ip = clientIp(req.headers, req.socket.remoteAddress, deps.trustedProxyHops);
+    const outcome = await deps.flow.grab({ couponId, userId: caller.userId, ip }, (flow) =>
+      deps.sale.grab(
+        couponId,
+        caller.userId,
+        typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : '',
+        flow,
+        idempotencyKey,
+      ),
+    );
+    if (outcome.ok) {
+      return {
+        status: 202,
+        body: { grabId: outcome.grabId, status: 'QUEUED', couponId, seq: outcome.seq },
+        headers: { location: `/api/v1/grabs/${outcome.grabId}` },
+      };
+    }
+    if (outcome.refusal === 'RATE_LIMITED') throw rateLimited(outcome.retryAfterMs);
+    if (outcome.refusal === 'UNAVAILABLE') throw outcome.nothingTaken ? NOTHING_TAKEN : OUTCOME_UNKNOWN;
+    if (outcome.refusal === 'NOT_STARTED') {
+      throw new AppError('NOT_STARTED', 'The sale of this coupon has not started yet.', {
+        retryAfterSeconds: Math.max(1, Math.ceil((outcome.retryInMs ?? 1000) / 1000)),
+      });
+    }
+    if (outcome.refusal === 'PAUSED') {
+      throw new AppError('UNAVAILABLE', 'The sale of this coupon is paused for a moment; nothing was taken.', {
+        retryAfterSeconds: Math.max(1, Math.ceil((outcome.retryInMs ?? 1000) / 1000)),
+      });
+    }
+    if (outcome.refusal === 'SOLD_OUT') deps.soldOut.mark(couponId);
+    throw REFUSALS[outcome.refusal];
+  } finally {
+    deps.flow.leave();
+  }
 }
 
 const GRAB_PATH_HEAD = '/api/v1/coupons/';
@@ -126,7 +147,7 @@ export function soldOutShortcut(soldOut: SoldOutMarks): Shortcut {
       const url = req.url;
       if (req.method !== 'POST' || url === undefined) return undefined;
       if (!url.startsWith(GRAB_PATH_HEAD) || !url.endsWith(GRAB_PATH_TAIL)) return undefined;
-      const couponId = url.slice(GRAB_PATH_HEAD.length, url.length - GRAB_PATH_TAIL.length);
+      const couponId = couponIdOf(url);
       if (!isCouponId(couponId) || !soldOut.isSoldOut(couponId)) return undefined;
       try {
         bearerToken(req.headers);
@@ -136,4 +157,34 @@ export function soldOutShortcut(soldOut: SoldOutMarks): Shortcut {
       return REFUSALS.SOLD_OUT;
     },
   };
+}
+
+/**
+ * The grab of the plain shape (`POST /api/v1/coupons/<ULID>/grab`, no query, no body), which is
+ * nearly every grab, goes straight to the handler: no router, no contract wrapper. It does what
+ * those do for such a request, in their order: the route guard's authentication (401 first), then
+ * the contract's header validation (400). Every other request goes the normal way.
+ */
+export function directGrab(deps: GrabDeps): DirectRoute {
+  return {
+    route: grabContract.path,
+    accepts(req) {
+      const url = req.url;
+      if (req.method !== 'POST' || url === undefined) return false;
+      if (!url.startsWith(GRAB_PATH_HEAD) || !url.endsWith(GRAB_PATH_TAIL)) return false;
+      const length = req.headers['content-length'];
+      if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) return false;
+      return isCouponId(couponIdOf(url));
+    },
+    async handle({ req }) {
+      // As the route guard would, without remembering the answer for a second look (there is none).
+      const caller = await deps.verify(bearerToken(req.headers));
+      const headers = parseWith(grabContract.request.headers, req.headers, 'header');
+      return grab(deps, req, caller, couponIdOf(req.url ?? ''), headers);
+    },
+  };
+}
+
+function couponIdOf(url: string): string {
+  return url.slice(GRAB_PATH_HEAD.length, url.length - GRAB_PATH_TAIL.length);
 }

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { FunctionApp } from '@couponkill/http';
 import { createRedis, type RedisClient, redisOptionsSchema } from '@couponkill/redis';
 import { Sale } from '@couponkill/sale';
@@ -8,7 +9,7 @@ import { createGrabCoupon } from '../src/app.js';
 import { loadGrabCouponConfig } from '../src/config.js';
 
 // grab-coupon over HTTP against a real Redis: the sold-out answer that comes before the token is
-// verified, and what still comes before it.
+// verified, and what still comes before it; the plain grab's direct path against the router's.
 describe('grab-coupon: a sold-out coupon', () => {
   let jwks: JwksFixture;
   let api: Served;
@@ -75,5 +76,79 @@ describe('grab-coupon: a sold-out coupon', () => {
     // The mark expires: Redis is asked again, so a forged token is refused as such.
     await new Promise((r) => setTimeout(r, MARK_MS + 100));
     expect((await grab(await forged())).status).toBe(401);
+  });
+});
+
+describe('grab-coupon: the direct path of a plain grab', () => {
+  let jwks: JwksFixture;
+  let api: Served;
+  let app: FunctionApp;
+  let redis: RedisClient;
+  let couponId: string;
+
+  beforeAll(async () => {
+    jwks = await serveJwks('grab-direct-test');
+    redis = createRedis(redisOptionsSchema.parse({ url: endpoints().redisUrl }), 'grab-direct-test');
+    couponId = ulid();
+    await new Sale(redis).preheat(
+      couponId,
+      { status: 'active', type: 'normal', perUserLimit: 2, startMs: 0, endMs: 0, totalStock: 100 },
+      async () => 0,
+    );
+    app = await createGrabCoupon(
+      loadGrabCouponConfig({ REDIS_URL: endpoints().redisUrl, ...jwks.env, NACOS_SERVER_ADDR: '', LOG_LEVEL: 'warn' }),
+    );
+    api = await serve(app.handler);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await app?.close();
+    redis?.disconnect();
+    await jwks?.close();
+  });
+
+  /**
+   * A grab sent as is (the plain shape, taken by the direct path) or with an empty chunked body
+   * (which the direct path leaves to the router): the same request to the handler either way.
+   */
+  async function grab(
+    coupon: string,
+    headers: Record<string, string>,
+    via: 'direct' | 'router',
+  ): Promise<{ status: number; location: string | undefined; body: unknown }> {
+    const url = new URL(`/api/v1/coupons/${coupon}/grab`, api.url);
+    const extra = via === 'router' ? { 'transfer-encoding': 'chunked', 'content-type': 'application/json' } : {};
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers: { 'x-request-id': 'same', ...headers, ...extra } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location, body: JSON.parse(text) }),
+        );
+      });
+      req.on('error', reject).end();
+    });
+  }
+
+  it('answers every case as the router does', async () => {
+    const alice = await jwks.bearer('alice', 'user');
+    const cases: Array<[string, string, Record<string, string>]> = [
+      ['accepted, then replayed by its key', couponId, { ...alice, 'idempotency-key': 'k-1' }],
+      ['a second unit', couponId, { ...alice, 'idempotency-key': 'k-2' }],
+      ['over the limit', couponId, { ...alice, 'idempotency-key': 'k-3' }],
+      ['a malformed Idempotency-Key', couponId, { ...alice, 'idempotency-key': 'bad key!' }],
+      ['no token', couponId, { 'idempotency-key': 'bad key!' }],
+      ['an unknown coupon', ulid(), alice],
+    ];
+    const statuses: number[] = [];
+    for (const [name, coupon, headers] of cases) {
+      const direct = await grab(coupon, headers, 'direct');
+      // Sent second, the router's grab with the same key is answered from the first one's record.
+      const router = await grab(coupon, headers, 'router');
+      expect(router, name).toEqual(direct);
+      statuses.push(direct.status);
+    }
+    expect(statuses).toEqual([202, 202, 409, 400, 401, 404]);
+    expect(await new Sale(redis).stockLeft(couponId)).toBe(98);
   });
 });

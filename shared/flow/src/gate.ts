@@ -114,6 +114,18 @@ export class FlowGate {
       this.#marksGeneration = rules.generation;
     }
     const buckets = rules.bucketsFor(who.couponId);
+    // No rule applies to this grab: nothing to consult, take or mark (and without buckets the
+    // script refuses nothing for rate).
+    if (
+      rules.global === undefined &&
+      buckets.coupon === undefined &&
+      buckets.user === undefined &&
+      buckets.ip === undefined
+    ) {
+      const outcome = await grab(undefined);
+      if (outcome.ok || outcome.refusal !== 'RATE_LIMITED') return outcome;
+      return this.#refuse('coupon', outcome.waitMs.coupon, 'redis');
+    }
     const marks = {
       coupon: buckets.coupon && `c ${who.couponId}`,
       user: buckets.user && `u ${who.couponId} ${who.userId}`,

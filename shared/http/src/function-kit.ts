@@ -68,10 +68,11 @@ export function clientIp(
   trustedHops: number,
 ): string {
   const forwarded = headers['x-forwarded-for'];
+  if (forwarded === undefined || trustedHops <= 0) return socketAddress ?? 'unknown';
   const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? ''))
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (trustedHops > 0 && hops.length > 0) return hops[Math.max(0, hops.length - trustedHops)] ?? 'unknown';
+  if (hops.length > 0) return hops[Math.max(0, hops.length - trustedHops)] ?? 'unknown';
   return socketAddress ?? 'unknown';
 }

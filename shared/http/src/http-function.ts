@@ -8,6 +8,7 @@ import { compileRoutes, decodeParams, matchRoute } from './router.js';
 import { type LazyLogger, logErrorAnswer, loggerFor, sendError } from './send-error.js';
 import { sendJson } from './send-json.js';
 import { sendCannedError, type Shortcut } from './shortcut.js';
+import type { DirectRoute } from './direct-route.js';
 import type { ContractRoute, RouteAuth } from './contract.js';
 import type { HttpFunction, HttpRequest, HttpResponse, Route, RouteReply } from './types.js';
 
@@ -28,6 +29,8 @@ export interface HttpFunctionOptions {
   readonly authorize?: (auth: RouteAuth, headers: HttpRequest['headers']) => Promise<void>;
   /** Refusals answered before anything else is done with the request (see `Shortcut`). */
   readonly shortcut?: Shortcut;
+  /** The hottest route, taken without the router for requests of its plain shape (see `DirectRoute`). */
+  readonly direct?: DirectRoute;
 }
 
 /** The body cap of a function that sets none: larger than any request of the API. */
@@ -45,7 +48,7 @@ type Builtin = (res: HttpResponse) => Promise<void>;
  * an exception escape (functions-framework would answer an unhandled one with a bare 500).
  */
 export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
-  const { logger, metrics, health, shortcut, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
+  const { logger, metrics, health, shortcut, direct, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
   const routes = compileRoutes(options.routes);
   const baseLog = logger.child({ fn: options.name });
 
@@ -110,6 +113,31 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
     record(log, shortcut?.route ?? UNMATCHED, req.method ?? 'GET', res.statusCode, performance.now() - started);
   }
 
+  /** Serves a request the direct route accepted: the same reply, errors, metrics and logs as its route's. */
+  async function answerDirectly(route: DirectRoute, req: HttpRequest, res: HttpResponse, started: number) {
+    const requestId = requestIdFrom(req.headers);
+    const log = lazyLog(req, requestId);
+    try {
+      const reply = await route.handle({
+        req,
+        res,
+        requestId,
+        get log() {
+          return log.make();
+        },
+      });
+      if (!res.headersSent) {
+        checkReply(reply);
+        // With the request id in the one writeHead (an error's has it from sendError).
+        sendJson(res, reply.status, reply.body, { 'x-request-id': requestId, ...reply.headers });
+      }
+    } catch (err) {
+      failSafely(res, err, requestId, log);
+    } finally {
+      record(log, route.route, req.method ?? 'GET', res.statusCode, performance.now() - started);
+    }
+  }
+
   return async function handle(req: HttpRequest, res: HttpResponse): Promise<void> {
     const started = performance.now();
     let refusal: AppError | undefined;
@@ -123,6 +151,10 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
     }
     if (refusal !== undefined) {
       answerShortly(req, res, refusal, started);
+      return;
+    }
+    if (direct !== undefined && acceptsDirectly(direct, req, baseLog)) {
+      await answerDirectly(direct, req, res, started);
       return;
     }
     const method = req.method ?? 'GET';
@@ -174,6 +206,16 @@ export function createHttpFunction(options: HttpFunctionOptions): HttpFunction {
       if (routeLabel !== undefined) record(log, routeLabel, method, res.statusCode, performance.now() - started);
     }
   };
+}
+
+/** Whether the direct route takes the request; a check that throws sends it the normal way. */
+function acceptsDirectly(direct: DirectRoute, req: HttpRequest, log: Logger): boolean {
+  try {
+    return direct.accepts(req);
+  } catch (err) {
+    log.error({ err }, 'direct route check failed');
+    return false;
+  }
 }
 
 /** Whether the request's body may be larger than `maxBytes`: chunked, or declared larger. */

@@ -2,6 +2,7 @@ export { callJson, callJsonOk, type Json, JsonReply, type JsonRequest } from './
 export { createHttpFunction, type HttpFunctionOptions } from './http-function.js';
 export { sendJson } from './send-json.js';
 export { sendCannedError, type Shortcut } from './shortcut.js';
+export type { DirectContext, DirectRoute } from './direct-route.js';
 export { type LazyLogger, sendError, type SendErrorOptions } from './send-error.js';
 export { type IssueLike, parseWith, type SafeParser, type SafeParseResult } from './parse-with.js';
 export type {

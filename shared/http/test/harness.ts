@@ -31,7 +31,7 @@ export function memoryLogger(): { logger: Logger; lines: string[] } {
  */
 export async function serve(
   routes: readonly Route[],
-  options: Partial<Pick<HttpFunctionOptions, 'maxBodyBytes' | 'authorize' | 'shortcut'>> & {
+  options: Partial<Pick<HttpFunctionOptions, 'maxBodyBytes' | 'authorize' | 'shortcut' | 'direct'>> & {
     readonly wrap?: (handler: RequestListener) => RequestListener;
   } = {},
 ): Promise<Harness> {
@@ -47,6 +47,7 @@ export async function serve(
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
     ...(options.shortcut === undefined ? {} : { shortcut: options.shortcut }),
+    ...(options.direct === undefined ? {} : { direct: options.direct }),
   });
   const listener: RequestListener = (req, res) => void handler(req, res);
   const server = createServer(options.wrap === undefined ? listener : options.wrap(listener));
