@@ -169,7 +169,8 @@ export function directGrab(deps: GrabDeps): DirectRoute {
   return {
     route: grabContract.path,
     accepts(req) {
-      const url = req.url;
+      // The URL the router would route (Express rewrites `url` under a mounted router).
+      const url = req.originalUrl ?? req.url;
       if (req.method !== 'POST' || url === undefined) return false;
       if (!url.startsWith(GRAB_PATH_HEAD) || !url.endsWith(GRAB_PATH_TAIL)) return false;
       const length = req.headers['content-length'];
@@ -180,7 +181,7 @@ export function directGrab(deps: GrabDeps): DirectRoute {
       // As the route guard would, without remembering the answer for a second look (there is none).
       const caller = await deps.verify(bearerToken(req.headers));
       const headers = parseWith(grabContract.request.headers, req.headers, 'header');
-      return grab(deps, req, caller, couponIdOf(req.url ?? ''), headers);
+      return grab(deps, req, caller, couponIdOf(req.originalUrl ?? req.url ?? ''), headers);
     },
   };
 }

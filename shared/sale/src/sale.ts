@@ -305,23 +305,15 @@ export class Sale {
 
   /** Runs one batch's grab script and answers each of its grabs; never rejects. */
   async #send({ couponId, flow, grabs }: GrabBatch): Promise<void> {
-    const k = couponKeys(couponId);
-    // One attempt id for the batch: the fence voids each grab's own record for it.
-    const attempt = ulid();
-    // Monotonic: the deadline and the fence must not move with this machine's wall clock.
-    const sentAt = performance.now();
-    const redisNow = this.#clock.toRedis(sentAt);
-    if (redisNow === undefined) void this.#calibrate();
-    const deadline = redisNow === undefined ? 0 : redisNow + this.#deadlineMs;
-    const rates = flowRates(flow);
-    const flowOn = rates.some((rate, i) => i % 2 === 0 && rate > 0);
-    const keys = [k.meta, k.stock, k.holders, k.seqs, k.outbox, k.flowCoupon, k.queued];
-    const args: Array<string | number> = [attempt, deadline, this.#outboxCap, ...rates];
-    for (const grab of grabs) {
-      keys.push(k.grab(grab.grabId));
-      if (flowOn) keys.push(k.flowUser(grab.userId), k.flowIp(grab.clientIp));
-      args.push(grab.userId, grab.grabId, grab.traceparent);
+    let command: { keys: string[]; args: Array<string | number>; attempt: string; sentAt: number };
+    try {
+      command = this.#command(couponId, flow, grabs);
+    } catch {
+      // Nothing was sent: nothing can have been taken.
+      for (const grab of grabs) grab.resolve({ ok: false, refusal: 'UNAVAILABLE', nothingTaken: true });
+      return;
     }
+    const { keys, args, attempt, sentAt } = command;
     let reply: Array<string | number>;
     try {
       reply = (await this.#scripts.grab(keys, args)) as Array<string | number>;
@@ -329,7 +321,10 @@ export class Sale {
       // Whatever failed — a timeout, a cut connection, an error inside the script — the grabs may
       // have run; only Redis can tell, for each.
       const giveUpAt = sentAt + this.#deadlineMs + FENCE_GRACE_MS;
-      for (const grab of grabs) void this.#fence(grab.grabId, grab.userId, attempt, giveUpAt).then(grab.resolve);
+      for (const grab of grabs)
+        void this.#fence(grab.grabId, grab.userId, attempt, giveUpAt).then(grab.resolve, () =>
+          grab.resolve({ ok: false, refusal: 'UNAVAILABLE', nothingTaken: false }),
+        );
       return;
     }
     const answeredAt = performance.now();
@@ -347,6 +342,28 @@ export class Sale {
     }
     const accepted = reply.indexOf('OK');
     if (accepted >= 0) this.#clock.observe(reply[accepted + 2] as number, sentAt, answeredAt);
+  }
+
+  /** The GRAB script's keys and arguments for a batch, with its attempt id and when it is sent. */
+  #command(couponId: string, flow: GrabFlow | undefined, grabs: readonly PendingGrab[]) {
+    const k = couponKeys(couponId);
+    // One attempt id for the batch: the fence voids each grab's own record for it.
+    const attempt = ulid();
+    // Monotonic: the deadline and the fence must not move with this machine's wall clock.
+    const sentAt = performance.now();
+    const redisNow = this.#clock.toRedis(sentAt);
+    if (redisNow === undefined) void this.#calibrate();
+    const deadline = redisNow === undefined ? 0 : redisNow + this.#deadlineMs;
+    const rates = flowRates(flow);
+    const flowOn = rates.some((rate, i) => i % 2 === 0 && rate > 0);
+    const keys = [k.meta, k.stock, k.holders, k.seqs, k.outbox, k.flowCoupon, k.queued];
+    const args: Array<string | number> = [attempt, deadline, this.#outboxCap, ...rates];
+    for (const grab of grabs) {
+      keys.push(k.grab(grab.grabId));
+      if (flowOn) keys.push(k.flowUser(grab.userId), k.flowIp(grab.clientIp));
+      args.push(grab.userId, grab.grabId, grab.traceparent);
+    }
+    return { keys, args, attempt, sentAt };
   }
 
   /**

@@ -76,7 +76,6 @@ end
 local limit = tonumber(meta[2] or '0')
 local fnow = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local stock, backlog = nil, nil
-local taken = 0
 for i = 1, count do
   local key_at, arg_at = 7 + (i - 1) * key_stride, 9 + (i - 1) * 3
   local record_key = KEYS[key_at + 1]
@@ -85,7 +84,7 @@ for i = 1, count do
   local settled = false
   if record[1] then
     if record[2] ~= user_id then answer('NOT_FOUND', 0, 0, 0); settled = true
-    elseif record[1] ~= 'VOID' then answer('EXISTING', tonumber(record[3]), tonumber(record[4]), -1); settled = true
+    elseif record[1] ~= 'VOID' then answer('EXISTING', tonumber(record[3]) or 0, tonumber(record[4]) or 0, -1); settled = true
     elseif redis.call('HEXISTS', record_key, 'void:' .. attempt_id) == 1 then answer('VOIDED', 0, 0, 0); settled = true end
   end
   if not settled and closed then answer(closed, closed_a, 0, 0); settled = true end
@@ -119,7 +118,12 @@ for i = 1, count do
       if backlog == nil then backlog = redis.call('XLEN', outbox_key) end
       if backlog >= outbox_cap then answer('BACKLOGGED', 0, 0, 0)
       else
-        stock, backlog, taken = stock - 1, backlog + 1, taken + 1
+        -- Every write of a take is made with it: should the script fail at a later grab, Redis keeps
+        -- what ran, and each grab taken so far is whole (stock, count, record) for the fence to find.
+        stock, backlog = stock - 1, backlog + 1
+        redis.call('DECR', stock_key)
+        redis.call('INCR', queued_key)
+        redis.call('HINCRBY', meta_key, 'ver', 1)
         redis.call('HINCRBY', holders_key, user_id, 1)
         local seq = redis.call('HINCRBY', seqs_key, user_id, 1)
         if traceparent ~= '' then
@@ -135,11 +139,6 @@ for i = 1, count do
       end
     end
   end
-end
-if taken > 0 then
-  redis.call('DECRBY', stock_key, taken)
-  redis.call('INCRBY', queued_key, taken)
-  redis.call('HINCRBY', meta_key, 'ver', taken)
 end
 return out`,
 } as const;

@@ -142,4 +142,23 @@ describe('grabs sent as one batch', () => {
     expect(nowhere.map(outcomeName)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
     expect(await sale.stockLeft(id)).toBe(5);
   });
+
+  it('keeps the books whole when the script fails partway through a batch', async () => {
+    const sale = new Sale(redis, { outboxRegistry: registry, grabDeadlineMs: 500 });
+    const id = await coupon(sale, 10, 5);
+    const k = couponKeys(id);
+    // A corrupt holder count makes the script raise an error at the second grab of the batch.
+    await redis.hset(k.holders, 'broken', 'not a number');
+    const outcomes = await Promise.all([sale.grab(id, 'first'), sale.grab(id, 'broken'), sale.grab(id, 'third')]);
+    // Redis keeps what ran before the error: the first grab is whole, and the fence finds it.
+    expect(outcomes.map(outcomeName)).toEqual(['EXISTING', 'UNAVAILABLE', 'UNAVAILABLE']);
+    expect(outcomes.slice(1)).toEqual([
+      { ok: false, refusal: 'UNAVAILABLE', nothingTaken: true },
+      { ok: false, refusal: 'UNAVAILABLE', nothingTaken: true },
+    ]);
+    expect(await sale.stockLeft(id)).toBe(9);
+    expect(await sale.queuedCount(id)).toBe(1);
+    expect(await redis.xlen(k.outbox)).toBe(1);
+    expect((await sale.counters(id)).holders.get('first')).toBe(1);
+  });
 });

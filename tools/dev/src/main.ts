@@ -49,23 +49,30 @@ async function shutdown(reason: string, exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   say(`\n${reason}: stopping…`);
-  for (const stop of stopFirst) await stop().catch(() => undefined);
-  await Promise.all(functions.map((fn) => fn.process.stop()));
-  await clients.close();
-  await servers.stop();
-  say('stopped.');
-  process.exit(exitCode);
+  try {
+    for (const stop of stopFirst) await stop().catch(() => undefined);
+    await Promise.all(functions.map((fn) => fn.process.stop()));
+    await clients.close();
+    await servers.stop();
+    say('stopped.');
+  } catch (err) {
+    process.stderr.write(
+      `make dev: stopping failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    exitCode = 1;
+  } finally {
+    process.exit(exitCode);
+  }
 }
 process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
-// A failure of the start (this module's top-level await lands here) stops everything it started.
-// While stopping, the start fails because what it needs is going away (Ctrl-C during the demo
-// data's seeding): that is no news.
+// A failure (the start's top-level await lands here too) stops everything that was started. While
+// stopping, the start fails because what it needs is going away (Ctrl-C during the demo data's
+// seeding): that is no news.
 process.on('uncaughtException', (err) => {
   if (stopping) return;
-  say(`make dev could not start: ${err instanceof Error ? err.message : String(err)}`);
-  log.debug({ err }, 'start failed');
-  void shutdown('start failed', 1);
+  process.stderr.write(`make dev failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  void shutdown('failed', 1);
 });
 
 // Signing keys live with the dev state, so tokens stay valid across restarts of `make dev`.
