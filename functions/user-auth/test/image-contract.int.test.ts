@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +37,7 @@ describe.each(hosts)('user-auth under $name', ({ main, ours }) => {
     execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-b', `${root}functions/user-auth`], {
       stdio: 'inherit',
     });
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, [main], {
       cwd: `${root}functions/user-auth`,
@@ -158,3 +159,18 @@ describe('couponkill-function --load-only (the migration Job)', () => {
     }
   }, 120_000);
 });
+
+/**
+ * A port nothing listens on now, from the kernel (a random pick in 20000–40000 could land on a
+ * port in use: the ephemeral range starts at 32768).
+ */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
