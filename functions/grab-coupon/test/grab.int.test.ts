@@ -11,39 +11,17 @@ import { loadGrabCouponConfig } from '../src/config.js';
 // grab-coupon over HTTP against a real Redis: the sold-out answer that comes before the token is
 // verified, and what still comes before it; the plain grab's direct path against the router's.
 describe('grab-coupon: a sold-out coupon', () => {
-  let jwks: JwksFixture;
-  let api: Served;
-  let app: FunctionApp;
-  let redis: RedisClient;
-  let couponId: string;
   const MARK_MS = 600;
+  let rig: Rig;
+  let api: Served;
+  let jwks: JwksFixture;
+  let couponId: string;
 
   beforeAll(async () => {
-    jwks = await serveJwks('grab-test');
-    redis = createRedis(redisOptionsSchema.parse({ url: endpoints().redisUrl }), 'grab-test');
-    couponId = ulid();
-    await new Sale(redis).preheat(
-      couponId,
-      { status: 'active', type: 'normal', perUserLimit: 1, startMs: 0, endMs: 0, totalStock: 1 },
-      async () => 0,
-    );
-    app = await createGrabCoupon(
-      loadGrabCouponConfig({
-        REDIS_URL: endpoints().redisUrl,
-        ...jwks.env,
-        NACOS_SERVER_ADDR: '',
-        SOLD_OUT_MARK_MS: String(MARK_MS),
-        LOG_LEVEL: 'warn',
-      }),
-    );
-    api = await serve(app.handler);
+    rig = await startRig('grab-test', { perUserLimit: 1, totalStock: 1 }, { SOLD_OUT_MARK_MS: String(MARK_MS) });
+    ({ api, jwks, couponId } = rig);
   });
-  afterAll(async () => {
-    await api?.close();
-    await app?.close();
-    redis?.disconnect();
-    await jwks?.close();
-  });
+  afterAll(() => rig?.close());
 
   const grab = (headers: Record<string, string> = {}, query = '') =>
     callJson(api.url, 'POST', `/api/v1/coupons/${couponId}/grab${query}`, { headers });
@@ -80,32 +58,16 @@ describe('grab-coupon: a sold-out coupon', () => {
 });
 
 describe('grab-coupon: the direct path of a plain grab', () => {
-  let jwks: JwksFixture;
+  let rig: Rig;
   let api: Served;
-  let app: FunctionApp;
-  let redis: RedisClient;
+  let jwks: JwksFixture;
   let couponId: string;
 
   beforeAll(async () => {
-    jwks = await serveJwks('grab-direct-test');
-    redis = createRedis(redisOptionsSchema.parse({ url: endpoints().redisUrl }), 'grab-direct-test');
-    couponId = ulid();
-    await new Sale(redis).preheat(
-      couponId,
-      { status: 'active', type: 'normal', perUserLimit: 2, startMs: 0, endMs: 0, totalStock: 100 },
-      async () => 0,
-    );
-    app = await createGrabCoupon(
-      loadGrabCouponConfig({ REDIS_URL: endpoints().redisUrl, ...jwks.env, NACOS_SERVER_ADDR: '', LOG_LEVEL: 'warn' }),
-    );
-    api = await serve(app.handler);
+    rig = await startRig('grab-direct-test', { perUserLimit: 2, totalStock: 100 });
+    ({ api, jwks, couponId } = rig);
   });
-  afterAll(async () => {
-    await api?.close();
-    await app?.close();
-    redis?.disconnect();
-    await jwks?.close();
-  });
+  afterAll(() => rig?.close());
 
   /**
    * A grab sent as is (the plain shape, taken by the direct path) or with an empty chunked body
@@ -149,6 +111,52 @@ describe('grab-coupon: the direct path of a plain grab', () => {
       statuses.push(direct.status);
     }
     expect(statuses).toEqual([202, 202, 409, 400, 401, 404]);
-    expect(await new Sale(redis).stockLeft(couponId)).toBe(98);
+    expect(await new Sale(rig.redis).stockLeft(couponId)).toBe(98);
   });
 });
+
+interface Rig {
+  readonly jwks: JwksFixture;
+  readonly redis: RedisClient;
+  readonly couponId: string;
+  readonly api: Served;
+  close(): Promise<void>;
+}
+
+/** grab-coupon served over HTTP on the run's Redis, with a coupon of its own on sale. */
+async function startRig(
+  name: string,
+  coupon: { readonly perUserLimit: number; readonly totalStock: number },
+  env: Record<string, string> = {},
+): Promise<Rig> {
+  const jwks = await serveJwks(name);
+  const redis = createRedis(redisOptionsSchema.parse({ url: endpoints().redisUrl }), name);
+  const couponId = ulid();
+  await new Sale(redis).preheat(
+    couponId,
+    { status: 'active', type: 'normal', startMs: 0, endMs: 0, ...coupon },
+    async () => 0,
+  );
+  const app: FunctionApp = await createGrabCoupon(
+    loadGrabCouponConfig({
+      REDIS_URL: endpoints().redisUrl,
+      ...jwks.env,
+      NACOS_SERVER_ADDR: '',
+      LOG_LEVEL: 'warn',
+      ...env,
+    }),
+  );
+  const api = await serve(app.handler);
+  return {
+    jwks,
+    redis,
+    couponId,
+    api,
+    async close() {
+      await api.close();
+      await app.close();
+      redis.disconnect();
+      await jwks.close();
+    },
+  };
+}
