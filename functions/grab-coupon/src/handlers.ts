@@ -144,11 +144,8 @@ export function soldOutShortcut(soldOut: SoldOutMarks): Shortcut {
   return {
     route: grabContract.path,
     check(req) {
-      const url = req.url;
-      if (req.method !== 'POST' || url === undefined) return undefined;
-      if (!url.startsWith(GRAB_PATH_HEAD) || !url.endsWith(GRAB_PATH_TAIL)) return undefined;
-      const couponId = couponIdOf(url);
-      if (!isCouponId(couponId) || !soldOut.isSoldOut(couponId)) return undefined;
+      const couponId = plainGrabCoupon(req);
+      if (couponId === undefined || !soldOut.isSoldOut(couponId)) return undefined;
       try {
         bearerToken(req.headers);
       } catch {
@@ -169,23 +166,28 @@ export function directGrab(deps: GrabDeps): DirectRoute {
   return {
     route: grabContract.path,
     accepts(req) {
-      // The URL the router would route (Express rewrites `url` under a mounted router).
-      const url = req.originalUrl ?? req.url;
-      if (req.method !== 'POST' || url === undefined) return false;
-      if (!url.startsWith(GRAB_PATH_HEAD) || !url.endsWith(GRAB_PATH_TAIL)) return false;
       const length = req.headers['content-length'];
       if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) return false;
-      return isCouponId(couponIdOf(url));
+      return plainGrabCoupon(req) !== undefined;
     },
     async handle({ req }) {
       // As the route guard would, without remembering the answer for a second look (there is none).
       const caller = await deps.verify(bearerToken(req.headers));
       const headers = parseWith(grabContract.request.headers, req.headers, 'header');
-      return grab(deps, req, caller, couponIdOf(req.originalUrl ?? req.url ?? ''), headers);
+      return grab(deps, req, caller, plainGrabCoupon(req) ?? '', headers);
     },
   };
 }
 
-function couponIdOf(url: string): string {
-  return url.slice(GRAB_PATH_HEAD.length, url.length - GRAB_PATH_TAIL.length);
+/**
+ * The coupon of a grab of the plain shape (`POST /api/v1/coupons/<ULID>/grab`, no query, no
+ * encoding), or undefined for any other request. Read from the URL the router would route
+ * (Express rewrites `url` under a mounted router).
+ */
+function plainGrabCoupon(req: HttpRequest): string | undefined {
+  const url = req.originalUrl ?? req.url;
+  if (req.method !== 'POST' || url === undefined) return undefined;
+  if (!url.startsWith(GRAB_PATH_HEAD) || !url.endsWith(GRAB_PATH_TAIL)) return undefined;
+  const couponId = url.slice(GRAB_PATH_HEAD.length, url.length - GRAB_PATH_TAIL.length);
+  return isCouponId(couponId) ? couponId : undefined;
 }
